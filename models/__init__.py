@@ -1,0 +1,1 @@
+"""The bundled models: ``models/*.yaml`` ships inside the package as ``diffdx.models``."""

@@ -1,0 +1,127 @@
+"""The engine against brute-force enumeration, and its numerical safety."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from diffdx.compiled import compile_model
+from diffdx.engine import Engine
+from diffdx.evidence import Evidence
+from diffdx.exceptions import ImpossibleEvidenceError
+from tests.oracle import enumerate_joint
+from tests.strategies import evidence_rows, oracle_evidence
+
+
+def _check_against_oracle(kb, ev):
+    engine = compile_model(kb).engine
+    post, log_pe = engine.posteriors(ev)
+    for i in range(len(ev)):
+        want, total = enumerate_joint(kb, oracle_evidence(kb, ev, i))
+        np.testing.assert_allclose(post[i], [want[c] for c in kb.cause_ids], rtol=0, atol=1e-13)
+        assert log_pe[i] == pytest.approx(math.log(total), abs=1e-11)
+
+
+def test_brute_force_property(tiny_kb):
+    @settings(
+        max_examples=300,
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    @given(ev=evidence_rows(tiny_kb, max_rows=4))
+    def check(ev):
+        _check_against_oracle(tiny_kb, ev)
+
+    check()
+
+
+def test_priors_when_nothing_observed(tiny_kb):
+    engine = compile_model(tiny_kb).engine
+    n_roots = len(tiny_kb.risk_factors) + 2
+    ev = Evidence(np.full((1, n_roots), -1, np.int8), np.full((1, 5), -1, np.int8))
+    post, log_pe = engine.posteriors(ev)
+    want, _ = enumerate_joint(tiny_kb, {})
+    np.testing.assert_allclose(post[0], [want[c] for c in tiny_kb.cause_ids], atol=1e-15)
+    assert log_pe[0] == 0.0
+
+
+def test_batch_equals_single_rows(kb, rng):
+    engine = compile_model(kb).engine
+    n = 200  # above the parallel threshold
+    roots = rng.integers(-1, 2, size=(n, len(kb.risk_factors) + 2)).astype(np.int8)
+    roots[:, -2] = rng.integers(-1, len(kb.age_bands), size=n)
+    findings = np.where(
+        rng.random((n, len(kb.findings))) < 0.5, -1, (rng.random((n, len(kb.findings))) < 0.15)
+    ).astype(np.int8)
+    batch_post, batch_lpe = engine.posteriors(Evidence(roots, findings))
+    for i in range(0, n, 17):
+        post, lpe = engine.posteriors(Evidence(roots[i : i + 1], findings[i : i + 1]))
+        np.testing.assert_array_equal(post[0], batch_post[i])
+        assert lpe[0] == batch_lpe[i]
+
+
+def test_every_finding_observed_stays_finite(kb):
+    """60+ observed findings, many positive: no NaN, no inf, posteriors in [0, 1]."""
+    engine = compile_model(kb).engine
+    rows = []
+    for k in range(0, 4):
+        f = np.zeros(len(kb.findings), np.int8)
+        f[k::4] = 1  # a quarter positive, the rest absent
+        rows.append(f)
+    rows.append(np.ones(len(kb.findings), np.int8))  # everything present
+    rows.append(np.zeros(len(kb.findings), np.int8))  # everything absent
+    findings = np.array(rows)
+    roots = np.zeros((len(rows), len(kb.risk_factors) + 2), np.int8)
+    post, log_pe = engine.posteriors(Evidence(roots, findings))
+    assert np.isfinite(post).all() and np.isfinite(log_pe).all()
+    assert ((post >= 0) & (post <= 1)).all()
+    assert (log_pe < 0).all()
+
+
+def test_impossible_evidence_names_the_findings(tiny_kb):
+    engine = compile_model(tiny_kb).engine
+    # A finding that is always present (leak 1) cannot be observed absent.
+    leak = engine.finding_log_leak.copy()
+    leak[tiny_kb.finding_ids.index("warmth")] = -np.inf
+    broken = dataclasses.replace(engine, finding_log_leak=leak)
+    roots = np.full((1, len(tiny_kb.risk_factors) + 2), -1, np.int8)
+    findings = np.full((1, len(tiny_kb.findings)), -1, np.int8)
+    findings[0, tiny_kb.finding_ids.index("warmth")] = 0
+    findings[0, tiny_kb.finding_ids.index("redness")] = 1
+    with pytest.raises(
+        ImpossibleEvidenceError, match=r"probability zero.*present: redness; absent: warmth"
+    ):
+        broken.posteriors(Evidence(roots, findings))
+
+
+def test_engine_from_parameters_is_reusable(tiny_kb):
+    from diffdx.parameters import noisy_or_parameters
+
+    e1 = Engine.from_parameters(noisy_or_parameters(tiny_kb))
+    e2 = compile_model(tiny_kb).engine
+    np.testing.assert_array_equal(e1.cause_log_inhibitor, e2.cause_log_inhibitor)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_random_models_against_brute_force(seed):
+    """Random structures (shared parents, protective links, demographics) vs enumeration."""
+    from tests.random_models import random_model
+
+    kb = random_model(seed)
+
+    @settings(
+        max_examples=25,
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    @given(ev=evidence_rows(kb, max_rows=3))
+    def check(ev):
+        _check_against_oracle(kb, ev)
+
+    check()
