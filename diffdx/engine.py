@@ -203,28 +203,44 @@ def _find(parent, x):
 
 
 @numba.njit(cache=_CACHE)
-def _infer_case(
-    root_ev,
-    finding_ev,
-    card,
-    root_prior,
-    slot_of,
-    slot_inh,
-    slot_surv,
-    cause_log_leak,
-    cause_root,
-    finding_log_leak,
-    w,
-    out,
-):
-    """Posteriors of every cause for one case into ``out``; return log P(evidence)."""
+def _unary(log_absent, log_surv, log_u):
+    """(P(c absent | observed roots), P(c present | observed roots) x negative evidence)."""
+    p1 = -math.expm1(log_absent) * math.exp(log_surv)
+    p0 = math.exp(log_absent) * math.exp(log_surv) - math.expm1(log_surv)
+    return p0, p1 * math.exp(log_u)
+
+
+@numba.njit(cache=_CACHE)
+def _infer_case(root_ev, finding_ev, m, out):
+    """Posteriors of every cause for one case into ``out``; return log P(evidence).
+
+    ``m`` is :meth:`Engine.arrays`. Returns NaN when a table would exceed
+    ``MAX_TABLE_SIZE`` and -inf when the evidence has probability zero.
+    """
+    (
+        card,
+        root_prior,
+        slot_of,
+        slot_inh,
+        slot_surv,
+        cause_log_leak,
+        cause_root,
+        finding_log_leak,
+        w,
+        fold_child,
+        fold_log_absent,
+        fold_log_surv,
+    ) = m
     n_causes = cause_log_leak.shape[0]
     n_roots = root_ev.shape[0]
     n_findings = finding_ev.shape[0]
     n_vars = n_causes + n_roots
     log_pe = 0.0
+    # 1. Observed roots change each cause's noisy-OR numbers; an unobserved root with a
+    #    single child is marginalised into that child exactly (E[q^r] multiplies P(absent)).
     log_absent = cause_log_leak.copy()
     log_surv = np.zeros(n_causes)
+    latent = np.zeros(n_roots, np.bool_)
     for r in range(n_roots):
         s = root_ev[r]
         if s >= 0:
@@ -234,6 +250,12 @@ def _infer_case(
                 for c in range(n_causes):
                     log_absent[c] += slot_inh[slot, c]
                     log_surv[c] += slot_surv[slot, c]
+        elif fold_child[r] >= 0:
+            log_absent[fold_child[r]] += fold_log_absent[r]
+            log_surv[fold_child[r]] += fold_log_surv[r]
+        else:
+            latent[r] = True
+    # 2. Negative findings become one number per cause; positive ones are listed.
     log_u = np.zeros(n_causes)
     positives = []
     for f in range(n_findings):
@@ -243,16 +265,33 @@ def _infer_case(
                 log_u[c] += w[c, f]
         elif finding_ev[f] == 1:
             positives.append(f)
-    # Union-find over causes (ids 0..C-1) and unobserved roots (ids C..C+R-1).
+    # 3. Structure: which causes touch latent roots, how many positive findings each has.
+    has_latent = np.zeros(n_causes, np.bool_)
+    for c in range(n_causes):
+        for r in range(n_roots):
+            if latent[r] and cause_root[c, r]:
+                has_latent[c] = True
+    n_pos = np.zeros(n_causes, np.int64)
+    for f in positives:
+        for c in range(n_causes):
+            if w[c, f] != 0.0:
+                n_pos[c] += 1
+    # A cause in exactly one positive finding and no latent root is "private" to it: it
+    # is summed out inside that finding's noisy-OR (a new leak), never becoming a variable.
+    private = np.zeros(n_causes, np.bool_)
+    for c in range(n_causes):
+        private[c] = n_pos[c] == 1 and not has_latent[c]
+    # Union-find over causes (0..C-1) and latent roots (C..C+R-1).
     parent = np.arange(n_vars)
     in_ve = np.zeros(n_vars, np.bool_)
     for c in range(n_causes):
-        for r in range(n_roots):
-            if cause_root[c, r] and root_ev[r] < 0:
-                in_ve[c] = True
-                in_ve[n_causes + r] = True
-                a, b = _find(parent, c), _find(parent, n_causes + r)
-                parent[a] = b
+        if has_latent[c]:
+            in_ve[c] = True
+            for r in range(n_roots):
+                if latent[r] and cause_root[c, r]:
+                    in_ve[n_causes + r] = True
+                    a, b = _find(parent, c), _find(parent, n_causes + r)
+                    parent[a] = b
     for f in positives:
         first = -1
         for c in range(n_causes):
@@ -263,12 +302,10 @@ def _infer_case(
                 else:
                     a, b = _find(parent, c), _find(parent, first)
                     parent[a] = b
-    # Closed form for causes outside every component.
+    # 4. Closed form for causes outside every component.
     for c in range(n_causes):
         if not in_ve[c]:
-            p1 = -math.expm1(log_absent[c]) * math.exp(log_surv[c])
-            p0 = math.exp(log_absent[c]) * math.exp(log_surv[c]) - math.expm1(log_surv[c])
-            a1 = p1 * math.exp(log_u[c])
+            p0, a1 = _unary(log_absent[c], log_surv[c], log_u[c])
             z = p0 + a1
             out[c] = a1 / z
             log_pe += math.log(z)
@@ -277,56 +314,62 @@ def _infer_case(
         card_all[c] = 2
     for r in range(n_roots):
         card_all[n_causes + r] = card[r]
+    variant_of = np.full(n_vars, -1, np.int64)
     done = np.zeros(n_vars, np.bool_)
+    # 5. Each component: build factors, eliminate greedily, read P(e) and P(e, c present).
     for seed in range(n_vars):
         if not in_ve[seed] or done[seed]:
             continue
         root = _find(parent, seed)
-        comp_vars = []
+        comp_vars = []  # variables to eliminate
         comp_causes = []
         for x in range(n_vars):
             if in_ve[x] and _find(parent, x) == root:
                 done[x] = True
-                comp_vars.append(x)
                 if x < n_causes:
+                    variant_of[x] = len(comp_causes) + 1
                     comp_causes.append(x)
+                    if not private[x]:
+                        comp_vars.append(x)
+                else:
+                    comp_vars.append(x)
         n_variants = len(comp_causes) + 1
         scopes = [np.empty(0, np.int64) for _ in range(0)]
         tables = [np.empty((0, 0)) for _ in range(0)]
         alive = [True for _ in range(0)]
-        for k in range(len(comp_causes)):
-            c = comp_causes[k]
-            n_par = 0
-            for r in range(n_roots):
-                if cause_root[c, r] and root_ev[r] < 0:
-                    n_par += 1
-            scope = np.empty(n_par + 1, np.int64)
-            scope[0] = c
-            j = 1
-            for r in range(n_roots):
-                if cause_root[c, r] and root_ev[r] < 0:
-                    scope[j] = n_causes + r
-                    j += 1
-            scopes.append(scope)
-            tables.append(
-                _cause_table(
-                    c,
-                    scope[1:],
-                    card_all,
-                    n_causes,
-                    log_absent[c],
-                    log_surv[c],
-                    slot_of,
-                    slot_inh,
-                    slot_surv,
-                    log_u[c],
-                    k + 1,
-                    n_variants,
-                )
-            )
-            alive.append(True)
         for x in comp_vars:
-            if x >= n_causes:
+            if x < n_causes:  # P(c | latent parents) x negative evidence
+                c = x
+                n_par = 0
+                for r in range(n_roots):
+                    if latent[r] and cause_root[c, r]:
+                        n_par += 1
+                scope = np.empty(n_par + 1, np.int64)
+                scope[0] = c
+                j = 1
+                for r in range(n_roots):
+                    if latent[r] and cause_root[c, r]:
+                        scope[j] = n_causes + r
+                        j += 1
+                scopes.append(scope)
+                tables.append(
+                    _cause_table(
+                        c,
+                        scope[1:],
+                        card_all,
+                        n_causes,
+                        log_absent[c],
+                        log_surv[c],
+                        slot_of,
+                        slot_inh,
+                        slot_surv,
+                        log_u[c],
+                        variant_of[c],
+                        n_variants,
+                    )
+                )
+                alive.append(True)
+            else:  # prior of a latent root
                 r = x - n_causes
                 table = np.empty((card[r], n_variants))
                 for s in range(card[r]):
@@ -336,39 +379,55 @@ def _infer_case(
                 tables.append(table)
                 alive.append(True)
         for f in positives:
-            if _find(parent, int(np.argmax(w[:, f] != 0.0))) != root:
+            first = int(np.argmax(w[:, f] != 0.0))
+            if _find(parent, first) != root:
                 continue
+            # Private parents fold into a per-variant leak and multiplier.
+            log_q = np.full(n_variants, finding_log_leak[f])
+            mult = np.ones(n_variants)
             n_par = 0
             for c in range(n_causes):
                 if w[c, f] != 0.0:
-                    n_par += 1
+                    if private[c]:
+                        p0, a1 = _unary(log_absent[c], log_surv[c], log_u[c])
+                        z = p0 + a1
+                        shrink = math.log1p(-a1 * -math.expm1(w[c, f]) / z)
+                        for var in range(n_variants):
+                            if var == variant_of[c]:
+                                log_q[var] += w[c, f]
+                                mult[var] *= a1
+                            else:
+                                log_q[var] += shrink
+                                mult[var] *= z
+                    else:
+                        n_par += 1
             scope = np.empty(n_par, np.int64)
             j = 0
             for c in range(n_causes):
-                if w[c, f] != 0.0:
+                if w[c, f] != 0.0 and not private[c]:
                     scope[j] = c
                     j += 1
             size = 1 << n_par
             table = np.empty((size, n_variants))
             for idx in range(size):
-                acc = finding_log_leak[f]
+                acc = 0.0
                 for j in range(n_par):
                     if (idx >> (n_par - 1 - j)) & 1:
                         acc += w[scope[j], f]
-                val = -math.expm1(acc)
                 for var in range(n_variants):
-                    table[idx, var] = val
+                    table[idx, var] = mult[var] * -math.expm1(log_q[var] + acc)
             scopes.append(scope)
             tables.append(table)
             alive.append(True)
         # Greedy elimination: smallest resulting table first.
         log_scale = 0.0
         remaining = comp_vars.copy()
+        mark = np.zeros(n_vars, np.bool_)
         while len(remaining) > 0:
             best, best_size = -1, -1
             for i in range(len(remaining)):
                 v = remaining[i]
-                mark = np.zeros(n_vars, np.bool_)
+                mark[:] = False
                 for t in range(len(scopes)):
                     if alive[t]:
                         sc = scopes[t]
@@ -404,69 +463,15 @@ def _infer_case(
 
 
 @numba.njit(cache=_CACHE)
-def _batch_serial(
-    roots,
-    findings,
-    card,
-    root_prior,
-    slot_of,
-    slot_inh,
-    slot_surv,
-    cause_log_leak,
-    cause_root,
-    finding_log_leak,
-    w,
-    post,
-    log_pe,
-):
+def _batch_serial(roots, findings, m, post, log_pe):
     for i in range(roots.shape[0]):
-        log_pe[i] = _infer_case(
-            roots[i],
-            findings[i],
-            card,
-            root_prior,
-            slot_of,
-            slot_inh,
-            slot_surv,
-            cause_log_leak,
-            cause_root,
-            finding_log_leak,
-            w,
-            post[i],
-        )
+        log_pe[i] = _infer_case(roots[i], findings[i], m, post[i])
 
 
 @numba.njit(cache=_CACHE, parallel=True)
-def _batch_parallel(
-    roots,
-    findings,
-    card,
-    root_prior,
-    slot_of,
-    slot_inh,
-    slot_surv,
-    cause_log_leak,
-    cause_root,
-    finding_log_leak,
-    w,
-    post,
-    log_pe,
-):
+def _batch_parallel(roots, findings, m, post, log_pe):
     for i in numba.prange(roots.shape[0]):
-        log_pe[i] = _infer_case(
-            roots[i],
-            findings[i],
-            card,
-            root_prior,
-            slot_of,
-            slot_inh,
-            slot_surv,
-            cause_log_leak,
-            cause_root,
-            finding_log_leak,
-            w,
-            post[i],
-        )
+        log_pe[i] = _infer_case(roots[i], findings[i], m, post[i])
 
 
 @dataclass(frozen=True, eq=False)
@@ -495,6 +500,26 @@ class Engine:
     cause_root: np.ndarray
     finding_log_leak: np.ndarray
     cause_log_inhibitor: np.ndarray
+    fold_child: np.ndarray
+    fold_log_absent: np.ndarray
+    fold_log_survival: np.ndarray
+
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        """Return the arrays the compiled code reads, in its order."""
+        return (
+            self.card,
+            self.root_prior,
+            self.slot_of,
+            self.slot_log_inhibitor,
+            self.slot_log_survival,
+            self.cause_log_leak,
+            self.cause_root,
+            self.finding_log_leak,
+            self.cause_log_inhibitor,
+            self.fold_child,
+            self.fold_log_absent,
+            self.fold_log_survival,
+        )
 
     @classmethod
     def from_parameters(cls, params: NoisyOrParameters) -> Engine:
@@ -510,6 +535,23 @@ class Engine:
         cause_root = np.zeros((len(params.causes), n_roots), dtype=np.bool_)
         for s, r in enumerate(params.slot_root):
             cause_root[:, r] |= acts[s]
+        # A root acting on a single cause, only as a risk or only as a protective factor,
+        # is marginalised into that cause when unobserved: E[q^r] (or E[(1-s)^r]).
+        fold_child = np.full(n_roots, -1, dtype=np.int64)
+        fold_log_absent = np.zeros(n_roots)
+        fold_log_survival = np.zeros(n_roots)
+        for r in range(n_roots):
+            children = np.flatnonzero(cause_root[:, r])
+            if len(children) != 1:
+                continue
+            c = int(children[0])
+            log_q, log_s = params.root_slot_logs(c, r)
+            if np.any(log_q != 0) and np.any(log_s != 0):
+                continue
+            prior = params.root_prior[r]
+            fold_child[r] = c
+            fold_log_absent[r] = np.log(np.dot(prior, np.exp(log_q)))
+            fold_log_survival[r] = np.log(np.dot(prior, np.exp(log_s)))
         return cls(
             names=(params.causes, params.findings),
             card=card,
@@ -521,6 +563,9 @@ class Engine:
             cause_root=cause_root,
             finding_log_leak=np.ascontiguousarray(params.finding_log_leak),
             cause_log_inhibitor=np.ascontiguousarray(params.cause_log_inhibitor),
+            fold_child=fold_child,
+            fold_log_absent=fold_log_absent,
+            fold_log_survival=fold_log_survival,
         )
 
     def posteriors(self, evidence: Evidence) -> tuple[np.ndarray, np.ndarray]:
@@ -548,21 +593,7 @@ class Engine:
         post = np.zeros((n, self.cause_log_leak.shape[0]))
         log_pe = np.zeros(n)
         run = _batch_parallel if n >= PARALLEL_MIN_BATCH else _batch_serial
-        run(
-            roots,
-            findings,
-            self.card,
-            self.root_prior,
-            self.slot_of,
-            self.slot_log_inhibitor,
-            self.slot_log_survival,
-            self.cause_log_leak,
-            self.cause_root,
-            self.finding_log_leak,
-            self.cause_log_inhibitor,
-            post,
-            log_pe,
-        )
+        run(roots, findings, self.arrays(), post, log_pe)
         bad = ~np.isfinite(log_pe)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
