@@ -78,6 +78,7 @@ class Ranking:
     log_evidence: float
     _compiled: CompiledModel = field(compare=False)
     _raw: Evidence = field(compare=False)
+    _posterior: np.ndarray = field(compare=False)  # every cause, in model order
 
     disclaimer = DISCLAIMER
 
@@ -197,7 +198,7 @@ def _next_questions(ranking: Ranking, top: int) -> pd.DataFrame:
         findings[2 * j, f], findings[2 * j + 1, f] = 1, 0
     post, log_pe = compiled.engine.posteriors(Evidence(roots=roots, findings=findings))
     p_present = np.exp(log_pe[0::2] - ranking.log_evidence)
-    current = ranking.frame.set_index("cause").loc[list(kb.cause_ids), "posterior"].to_numpy()
+    current = ranking._posterior
     expected = p_present[:, None] * _entropy(post[0::2]) + (1 - p_present[:, None]) * _entropy(
         post[1::2]
     )
@@ -332,6 +333,7 @@ def rank_causes(
         log_evidence=float(log_pe[0]),
         _compiled=compiled,
         _raw=evidence,
+        _posterior=posterior,
     )
 
 

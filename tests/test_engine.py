@@ -125,3 +125,19 @@ def test_random_models_against_brute_force(seed):
         _check_against_oracle(kb, ev)
 
     check()
+
+
+def test_seventy_observed_findings_many_positive():
+    """No NaN or inf with 60+ observed findings, half of them positive; still exact."""
+    from tests.random_models import random_model
+
+    kb = random_model(7, n_rf=3, n_causes=7, n_findings=70)
+    n_f = len(kb.findings)
+    rows = [np.where(np.arange(n_f) % k == 0, 1, 0) for k in (1, 2, 3)]
+    findings = np.array(rows, dtype=np.int8)
+    roots = np.full((len(rows), len(kb.risk_factors) + 2), -1, np.int8)
+    ev = Evidence(roots, findings)
+    post, log_pe = compile_model(kb).engine.posteriors(ev)
+    assert np.isfinite(post).all() and np.isfinite(log_pe).all()
+    assert log_pe.min() < -60  # the evidence is very improbable, and that is fine
+    _check_against_oracle(kb, ev)

@@ -275,3 +275,9 @@ def test_ranking_is_frozen():
 
 def test_evidence_type_is_exported():
     assert Evidence.__module__ == "diffdx.evidence"
+
+
+def test_next_questions_with_top():
+    full = rank_causes({"calf_swelling": "yes"}).next_questions()
+    short = rank_causes({"calf_swelling": "yes"}, top=3).next_questions()
+    pd.testing.assert_frame_equal(full, short)
