@@ -8,7 +8,7 @@ from pathlib import Path
 
 from diffdx.exceptions import ModelNotFoundError
 
-__all__ = ["example_case", "list_models", "model_path"]
+__all__ = ["example_case", "example_cases_path", "list_models", "model_path"]
 
 _PACKAGE = "diffdx.models"
 
@@ -92,3 +92,19 @@ def example_case() -> dict[str, object]:
         "positive_thompson_test": "no",
         "recent_surgery": "no",
     }
+
+
+def example_cases_path() -> Path:
+    """Return the path of the bundled example case records (CSV, 300 rows).
+
+    Simulated from the bundled model (:func:`diffdx.simulate.simulate_cases`, seed 2026)
+    with realistic blanks, plus four deliberately invalid cells (rows 18, 59, 102, 231:
+    ``fever="maybe"``, ``age="unknown age"``, ``sex="X"``, ``calf_swelling="2"``) to show
+    how bad rows are reported.
+
+    Examples
+    --------
+    >>> example_cases_path().name
+    'calf_pain_cases.csv'
+    """
+    return Path(str(resources.files("diffdx.data"))) / "calf_pain_cases.csv"

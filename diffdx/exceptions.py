@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 __all__ = [
+    "ColumnsError",
     "DiffdxError",
     "EvidenceError",
     "ImpossibleEvidenceError",
@@ -62,6 +63,10 @@ class KnowledgeBaseError(DiffdxError, ValueError):
 
 class EvidenceError(DiffdxError, ValueError):
     """A case names a variable the model lacks, or gives a value it cannot parse."""
+
+
+class ColumnsError(EvidenceError):
+    """A table of cases has unknown, duplicated or missing columns."""
 
 
 class ImpossibleEvidenceError(EvidenceError):

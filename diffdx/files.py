@@ -1,0 +1,208 @@
+"""Score case files: CSV or Parquet in, CSV or Parquet out, streamed in chunks.
+
+Reading and writing go chunk by chunk, so memory stays flat however long the file is.
+The output is written to a temporary file beside the target and renamed at the end: an
+interrupted run leaves no half-written output, and the input is never touched.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from diffdx._atomic import atomic_path
+from diffdx.batch import check_columns, output_columns, score_frame
+from diffdx.compiled import compile_model
+from diffdx.exceptions import ColumnsError, DiffdxError, MissingDependencyError
+from diffdx.ranking import ModelLike
+from diffdx.triage import TRIAGE_LEVELS
+
+__all__ = ["ScoreSummary", "iter_cases", "score_file"]
+
+DEFAULT_CHUNKSIZE = 50_000
+
+
+class CaseFileError(DiffdxError, ValueError):
+    """A case file cannot be read (empty, wrong format, unreadable header)."""
+
+
+def _format(path: str | os.PathLike[str]) -> str:
+    suffix = Path(path).suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        return "parquet"
+    if suffix in (".csv", ".tsv", ".txt", ".gz", ".bz2", ".zip", ".xz"):
+        return "csv"
+    raise CaseFileError(f"Cannot tell the format of {str(path)!r}: use .csv or .parquet.")
+
+
+def _pyarrow():
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise MissingDependencyError("Parquet files need pyarrow: pip install pyarrow.") from None
+    return pa, pq
+
+
+def read_header(path: str | os.PathLike[str], *, sep: str = ",") -> list[str]:
+    """Return a case file's column names (duplicates kept, so they can be reported)."""
+    if _format(path) == "parquet":
+        _, pq = _pyarrow()
+        return list(pq.ParquetFile(path).schema_arrow.names)
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        try:
+            header = next(csv.reader(handle, delimiter=sep))
+        except StopIteration:
+            raise CaseFileError(f"{os.fspath(path)!r} is empty: no header, no rows.") from None
+    return header
+
+
+def iter_cases(
+    path: str | os.PathLike[str], *, sep: str = ",", chunksize: int = DEFAULT_CHUNKSIZE
+) -> Iterator[pd.DataFrame]:
+    """Yield a case file's rows in chunks of at most ``chunksize``.
+
+    CSV cells are read as text exactly as written (a UTF-8 byte-order mark is dropped;
+    quoted newlines are kept); Parquet columns keep their types.
+    """
+    if _format(path) == "parquet":
+        _, pq = _pyarrow()
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=chunksize):
+            yield batch.to_pandas()
+        return
+    reader = pd.read_csv(
+        path,
+        sep=sep,
+        dtype=str,
+        keep_default_na=False,
+        na_values=[],
+        encoding="utf-8-sig",
+        chunksize=chunksize,
+    )
+    with reader:
+        yield from reader
+
+
+@dataclass
+class ScoreSummary:
+    """What :func:`score_file` did."""
+
+    rows: int = 0
+    errors: int = 0
+    seconds: float = 0.0
+    triage: Counter = field(default_factory=Counter)
+    output: str = ""
+
+    def __str__(self) -> str:
+        counts = ", ".join(f"{lvl} {self.triage.get(lvl, 0)}" for lvl in TRIAGE_LEVELS)
+        rate = self.rows / self.seconds if self.seconds > 0 else float("nan")
+        return (
+            f"scored {self.rows - self.errors} of {self.rows} rows ({self.errors} with errors) "
+            f"in {self.seconds:.1f} s ({rate:,.0f} rows/s) -> {self.output}\n"
+            f"triage: {counts}\n"
+            "diffdx is a research tool, not medical advice."
+        )
+
+
+def score_file(
+    source: str | os.PathLike[str],
+    target: str | os.PathLike[str],
+    *,
+    model: ModelLike = "calf_pain",
+    id_column: str | None = None,
+    top: int = 3,
+    strict: bool = False,
+    ignore_extra_columns: bool = False,
+    sep: str = ",",
+    chunksize: int = DEFAULT_CHUNKSIZE,
+    progress: bool | None = None,
+) -> ScoreSummary:
+    """Score a CSV or Parquet file of case records into a CSV or Parquet file.
+
+    Formats follow the extensions. Every input row gets one output row, in order (see
+    :func:`diffdx.score_frame` for the columns). The output appears only when the whole
+    file has been scored.
+
+    Parameters
+    ----------
+    source, target : path-like
+    model, id_column, top, strict, ignore_extra_columns
+        As for :func:`diffdx.score_frame`.
+    sep : str, default=","
+        CSV field separator (input and output).
+    chunksize : int, default=50000
+        Rows read, scored and written at a time.
+    progress : bool or None, default=None
+        Show a progress bar on stderr; by default only when stderr is a terminal.
+
+    Returns
+    -------
+    ScoreSummary
+    """
+    started = time.perf_counter()
+    if Path(source).resolve() == Path(target).resolve():
+        raise CaseFileError("The output file must not be the input file.")
+    compiled = compile_model(model)
+    kb = compiled.kb
+    header = read_header(source, sep=sep)
+    check_columns(kb, header, id_column=id_column, ignore_extra_columns=ignore_extra_columns)
+    out_format = _format(target)
+    summary = ScoreSummary(output=os.fspath(target))
+    show = sys.stderr.isatty() if progress is None else progress
+    from tqdm import tqdm
+
+    bar = tqdm(total=None, unit=" rows", disable=not show, file=sys.stderr, leave=False)
+    writer = None
+    try:
+        with atomic_path(target) as tmp:
+            for chunk in iter_cases(source, sep=sep, chunksize=chunksize):
+                if len(chunk.columns) != len(header):
+                    raise ColumnsError("The file's columns changed while reading it.")
+                scored = score_frame(
+                    chunk,
+                    model=compiled,
+                    id_column=id_column,
+                    top=top,
+                    strict=strict,
+                    ignore_extra_columns=ignore_extra_columns,
+                    row_offset=summary.rows,
+                )
+                writer = _write_chunk(
+                    scored, tmp, out_format, writer, sep=sep, first=summary.rows == 0
+                )
+                summary.rows += len(scored)
+                summary.errors += int((scored["error"] != "").sum())
+                summary.triage.update(scored["triage"].dropna().tolist())
+                bar.update(len(scored))
+            if summary.rows == 0:  # header only: an empty output with the full header
+                empty = pd.DataFrame(columns=output_columns(kb, top=top, id_column=id_column))
+                writer = _write_chunk(empty, tmp, out_format, writer, sep=sep, first=True)
+            if writer is not None and out_format == "parquet":
+                writer.close()
+                writer = None
+    finally:
+        if writer is not None and out_format == "parquet":
+            writer.close()
+        bar.close()
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _write_chunk(frame: pd.DataFrame, tmp: Path, fmt: str, writer, *, sep: str, first: bool):
+    if fmt == "csv":
+        frame.to_csv(tmp, mode="w" if first else "a", header=first, index=False, sep=sep)
+        return None
+    pa, pq = _pyarrow()
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    if writer is None:
+        writer = pq.ParquetWriter(tmp, table.schema)
+    writer.write_table(table.cast(writer.schema))
+    return writer
