@@ -16,9 +16,13 @@ batch in parallel. Per case:
 4. A cause touched by no positive finding and no unobserved root is independent of the
    rest: its posterior has a closed form. The others split into connected components;
    each is eliminated greedily (smallest resulting table first, chosen per case).
-5. All posteriors of a component come from one elimination: every table carries one
-   extra axis of "variants", variant 0 the evidence as given and variant k the evidence
-   plus "cause k present". The final scalars are ``P(e)`` and ``P(e, cause k present)``.
+5. All posteriors of a component come from one forward elimination and one backward
+   (Hugin) pass over the cliques it built, as in a junction tree: each cause's posterior
+   is read off the calibrated clique where it was eliminated. A cause that appears in a
+   single positive finding and touches no unknown risk factor ("private" to it) is summed
+   out inside that finding's noisy-OR instead, as a new leak; its posterior is the
+   expectation, under the calibrated clique, of the finding's factor with the cause
+   present divided by the factor itself.
 
 Every quantity is a sum of products of non-negative numbers, so the result is accurate
 to a few ulps however many findings are positive. That is why this engine does not use
@@ -54,121 +58,56 @@ _CACHE = os.environ.get("DIFFDX_NUMBA_CACHE", "1") != "0"
 
 
 @numba.njit(cache=_CACHE)
-def _strides(scope, card):
-    d = scope.shape[0]
-    out = np.empty(d, np.int64)
+def _size(scope, card):
+    n = 1
+    for j in range(scope.shape[0]):
+        n *= card[scope[j]]
+    return n
+
+
+@numba.njit(cache=_CACHE)
+def _index_map(big, small, card):
+    """For each entry of a table over ``big``, its index in a table over ``small`` (a subset).
+
+    Scopes are sorted variable ids; tables are row-major (the last variable fastest).
+    """
+    d = big.shape[0]
+    stride = np.zeros(d, np.int64)
     s = 1
-    for j in range(d - 1, -1, -1):
-        out[j] = s
-        s *= card[scope[j]]
+    k = small.shape[0] - 1
+    for u in range(d - 1, -1, -1):
+        if k >= 0 and small[k] == big[u]:
+            stride[u] = s
+            s *= card[big[u]]
+            k -= 1
+    size = _size(big, card)
+    out = np.empty(size, np.int64)
+    counter = np.zeros(d, np.int64)
+    off = 0
+    for i in range(size):
+        out[i] = off
+        u = d - 1
+        while u >= 0:
+            counter[u] += 1
+            off += stride[u]
+            if counter[u] < card[big[u]]:
+                break
+            off -= stride[u] * card[big[u]]
+            counter[u] = 0
+            u -= 1
     return out
 
 
 @numba.njit(cache=_CACHE)
-def _eliminate(scopes, tables, alive, v, card, n_variants):
-    """Multiply every alive factor mentioning ``v``, sum ``v`` out; append the result."""
-    n_vars = card.shape[0]
-    in_union = np.zeros(n_vars, np.bool_)
-    members = []
-    for i in range(len(scopes)):
-        if alive[i]:
-            sc = scopes[i]
-            for j in range(sc.shape[0]):
-                if sc[j] == v:
-                    members.append(i)
-                    for k in range(sc.shape[0]):
-                        in_union[sc[k]] = True
-                    break
-    union = np.flatnonzero(in_union).astype(np.int64)
-    d = union.shape[0]
-    out_scope = np.empty(d - 1, np.int64)
-    k = 0
-    for j in range(d):
-        if union[j] != v:
-            out_scope[k] = union[j]
-            k += 1
-    out_size = 1
-    for j in range(d - 1):
-        out_size *= card[out_scope[j]]
-    if out_size * n_variants > 1 << 24:
-        return np.nan  # the table would be too large
-    nf = len(members)
-    # stride of each union variable inside each member table (0 if absent) and in the output
-    stride = np.zeros((nf, d), np.int64)
-    for m in range(nf):
-        sc = scopes[members[m]]
-        st = _strides(sc, card)
-        for j in range(sc.shape[0]):
-            for u in range(d):
-                if union[u] == sc[j]:
-                    stride[m, u] = st[j]
-    out_stride = np.zeros(d, np.int64)
-    ost = _strides(out_scope, card)
-    k = 0
-    for u in range(d):
-        if union[u] != v:
-            out_stride[u] = ost[k]
-            k += 1
-    ucard = np.empty(d, np.int64)
-    total = 1
-    for u in range(d):
-        ucard[u] = card[union[u]]
-        total *= ucard[u]
-    out = np.zeros((out_size, n_variants))
-    counter = np.zeros(d, np.int64)
-    offs = np.zeros(nf, np.int64)
-    out_off = 0
-    for _ in range(total):
-        for var in range(n_variants):
-            prod = 1.0
-            for m in range(nf):
-                prod *= tables[members[m]][offs[m], var]
-            out[out_off, var] += prod
-        u = d - 1
-        while u >= 0:
-            counter[u] += 1
-            out_off += out_stride[u]
-            for m in range(nf):
-                offs[m] += stride[m, u]
-            if counter[u] < ucard[u]:
-                break
-            out_off -= out_stride[u] * ucard[u]
-            for m in range(nf):
-                offs[m] -= stride[m, u] * ucard[u]
-            counter[u] = 0
-            u -= 1
-    for m in range(nf):
-        alive[members[m]] = False
-    peak = out.max()
-    if peak > 0.0:
-        out /= peak
-    scopes.append(out_scope)
-    tables.append(out)
-    alive.append(True)
-    return math.log(peak) if peak > 0.0 else -np.inf
-
-
-@numba.njit(cache=_CACHE)
 def _cause_table(
-    c,
-    parents,
-    card,
-    n_causes,
-    log_absent,
-    log_surv,
-    slot_of,
-    slot_inh,
-    slot_surv,
-    log_u,
-    variant,
-    n_variants,
+    c, parents, card, n_causes, log_absent, log_surv, slot_of, slot_inh, slot_surv, log_u
 ):
-    """Table over (cause c, its unobserved parent roots): P(c | roots) x unary evidence."""
+    """Table over (cause c, its latent parent roots): P(c | roots) x negative evidence."""
     size = 2
     for j in range(parents.shape[0]):
         size *= card[parents[j]]
     half = size // 2
-    table = np.empty((size, n_variants))
+    table = np.empty(size)
     counter = np.zeros(parents.shape[0], np.int64)
     u = math.exp(log_u)
     for idx in range(half):
@@ -179,11 +118,8 @@ def _cause_table(
             if slot >= 0:
                 la += slot_inh[slot, c]
                 ls += slot_surv[slot, c]
-        p1 = -math.expm1(la) * math.exp(ls)
-        p0 = math.exp(la) * math.exp(ls) - math.expm1(ls)
-        for var in range(n_variants):
-            table[idx, var] = p0 if var != variant else 0.0
-            table[half + idx, var] = p1 * u
+        table[idx] = math.exp(la) * math.exp(ls) - math.expm1(ls)
+        table[half + idx] = -math.expm1(la) * math.exp(ls) * u
         j = parents.shape[0] - 1
         while j >= 0:
             counter[j] += 1
@@ -203,11 +139,174 @@ def _find(parent, x):
 
 
 @numba.njit(cache=_CACHE)
+def _elimination_order(variables, scopes, card, n_vars):
+    """Greedy order on the interaction graph: smallest clique (product of cards) first."""
+    n = len(variables)
+    local = np.full(n_vars, -1, np.int64)
+    for i in range(n):
+        local[variables[i]] = i
+    adj = np.zeros((n, n), np.bool_)
+    for t in range(len(scopes)):
+        sc = scopes[t]
+        for a in range(sc.shape[0]):
+            for b in range(sc.shape[0]):
+                ia, ib = local[sc[a]], local[sc[b]]
+                if ia >= 0 and ib >= 0 and ia != ib:
+                    adj[ia, ib] = True
+    done = np.zeros(n, np.bool_)
+    order = np.empty(n, np.int64)
+    for step in range(n):
+        best, best_w = -1, 0.0
+        for i in range(n):
+            if done[i]:
+                continue
+            w = float(card[variables[i]])
+            for j in range(n):
+                if adj[i, j] and not done[j]:
+                    w *= card[variables[j]]
+            if best < 0 or w < best_w:
+                best, best_w = i, w
+        order[step] = variables[best]
+        done[best] = True
+        for a in range(n):
+            if adj[best, a] and not done[a]:
+                for b in range(n):
+                    if adj[best, b] and not done[b] and a != b:
+                        adj[a, b] = True
+    return order
+
+
+@numba.njit(cache=_CACHE)
+def _calibrate(scopes, tables, order, card, n_vars, cause_out, n_causes):
+    """Bucket elimination forward, then a backward (Hugin) pass: calibrated cliques.
+
+    Writes the posterior of every eliminated cause into ``cause_out`` and returns
+    ``(log P(e) of the component, clique scopes, clique beliefs, consumer)`` where
+    ``consumer[t]`` is the clique whose potential includes factor ``t`` (-1: none).
+    Returns log P(e) = NaN when a clique would exceed ``MAX_TABLE_SIZE``.
+    """
+    alive = [True for _ in range(len(scopes))]
+    consumer = [-1 for _ in range(len(scopes))]
+    c_scope = [np.empty(0, np.int64) for _ in range(0)]
+    c_psi = [np.empty(0) for _ in range(0)]
+    c_msg = [0 for _ in range(0)]
+    c_sep_map = [np.empty(0, np.int64) for _ in range(0)]
+    log_scale = 0.0
+    in_union = np.zeros(n_vars, np.bool_)
+    for v in order:
+        in_union[:] = False
+        members = []
+        for t in range(len(scopes)):
+            if alive[t]:
+                sc = scopes[t]
+                for j in range(sc.shape[0]):
+                    if sc[j] == v:
+                        members.append(t)
+                        for k in range(sc.shape[0]):
+                            in_union[sc[k]] = True
+                        break
+        union = np.flatnonzero(in_union).astype(np.int64)
+        if _size(union, card) > MAX_TABLE_SIZE:
+            return np.nan, c_scope, c_psi, consumer
+        psi = np.ones(_size(union, card))
+        for t in members:
+            idx = _index_map(union, scopes[t], card)
+            tab = tables[t]
+            for k in range(psi.shape[0]):
+                psi[k] *= tab[idx[k]]
+            alive[t] = False
+            consumer[t] = len(c_scope)
+        sep = np.empty(union.shape[0] - 1, np.int64)
+        j = 0
+        for u in range(union.shape[0]):
+            if union[u] != v:
+                sep[j] = union[u]
+                j += 1
+        sep_map = _index_map(union, sep, card)
+        msg = np.zeros(_size(sep, card))
+        for k in range(psi.shape[0]):
+            msg[sep_map[k]] += psi[k]
+        peak = msg.max()
+        if not peak > 0.0:
+            return -np.inf, c_scope, c_psi, consumer
+        msg /= peak
+        log_scale += math.log(peak)
+        c_scope.append(union)
+        c_psi.append(psi)
+        c_sep_map.append(sep_map)
+        c_msg.append(len(scopes))
+        scopes.append(sep)
+        tables.append(msg)
+        alive.append(True)
+        consumer.append(-1)
+    z = 1.0
+    for t in range(len(scopes)):
+        if alive[t]:
+            z *= tables[t][0]
+    if not z > 0.0:
+        return -np.inf, c_scope, c_psi, consumer
+    # Backward pass: parents (eliminated later) before children.
+    n_cliques = len(c_scope)
+    beliefs = [np.empty(0) for _ in range(n_cliques)]
+    for i in range(n_cliques - 1, -1, -1):
+        sep_map = c_sep_map[i]
+        msg_t = c_msg[i]
+        parent = consumer[msg_t]
+        msg = tables[msg_t]
+        delta = np.ones(msg.shape[0])
+        if parent >= 0:
+            delta[:] = 0.0
+            pmap = _index_map(c_scope[parent], scopes[msg_t], card)
+            pb = beliefs[parent]
+            for k in range(pb.shape[0]):
+                m = msg[pmap[k]]
+                if m > 0.0:
+                    delta[pmap[k]] += pb[k] / m
+        belief = c_psi[i].copy()
+        for k in range(belief.shape[0]):
+            belief[k] *= delta[sep_map[k]]
+        peak = belief.max()
+        if peak > 0.0:
+            belief /= peak
+        beliefs[i] = belief
+        v = order[i]
+        if v < n_causes:
+            scope = c_scope[i]
+            stride = 1
+            for u in range(scope.shape[0] - 1, -1, -1):
+                if scope[u] == v:
+                    break
+                stride *= card[scope[u]]
+            on = 0.0
+            total = 0.0
+            for k in range(belief.shape[0]):
+                total += belief[k]
+                if (k // stride) % 2 == 1:
+                    on += belief[k]
+            cause_out[v] = on / total
+    return math.log(z) + log_scale, c_scope, beliefs, consumer
+
+
+@numba.njit(cache=_CACHE)
 def _unary(log_absent, log_surv, log_u):
     """(P(c absent | observed roots), P(c present | observed roots) x negative evidence)."""
     p1 = -math.expm1(log_absent) * math.exp(log_surv)
     p0 = math.exp(log_absent) * math.exp(log_surv) - math.expm1(log_surv)
     return p0, p1 * math.exp(log_u)
+
+
+@numba.njit(cache=_CACHE)
+def _finding_table(f, scope, w, log_q, mult):
+    """Noisy-OR P(f present | shared parents), private parents folded into log_q, mult."""
+    n_par = scope.shape[0]
+    table = np.empty(1 << n_par)
+    for idx in range(1 << n_par):
+        acc = log_q
+        for j in range(n_par):
+            if (idx >> (n_par - 1 - j)) & 1:
+                acc += w[scope[j], f]
+        table[idx] = mult * -math.expm1(acc)
+    return table
 
 
 @numba.njit(cache=_CACHE)
@@ -314,30 +413,21 @@ def _infer_case(root_ev, finding_ev, m, out):
         card_all[c] = 2
     for r in range(n_roots):
         card_all[n_causes + r] = card[r]
-    variant_of = np.full(n_vars, -1, np.int64)
     done = np.zeros(n_vars, np.bool_)
-    # 5. Each component: build factors, eliminate greedily, read P(e) and P(e, c present).
+    # 5. Each component: build factors, calibrate, read the posteriors.
     for seed in range(n_vars):
         if not in_ve[seed] or done[seed]:
             continue
         root = _find(parent, seed)
-        comp_vars = []  # variables to eliminate
-        comp_causes = []
+        variables = []  # to eliminate: non-private causes and latent roots
         for x in range(n_vars):
             if in_ve[x] and _find(parent, x) == root:
                 done[x] = True
-                if x < n_causes:
-                    variant_of[x] = len(comp_causes) + 1
-                    comp_causes.append(x)
-                    if not private[x]:
-                        comp_vars.append(x)
-                else:
-                    comp_vars.append(x)
-        n_variants = len(comp_causes) + 1
+                if x >= n_causes or not private[x]:
+                    variables.append(x)
         scopes = [np.empty(0, np.int64) for _ in range(0)]
-        tables = [np.empty((0, 0)) for _ in range(0)]
-        alive = [True for _ in range(0)]
-        for x in comp_vars:
+        tables = [np.empty(0) for _ in range(0)]
+        for x in variables:
             if x < n_causes:  # P(c | latent parents) x negative evidence
                 c = x
                 n_par = 0
@@ -364,41 +454,26 @@ def _infer_case(root_ev, finding_ev, m, out):
                         slot_inh,
                         slot_surv,
                         log_u[c],
-                        variant_of[c],
-                        n_variants,
                     )
                 )
-                alive.append(True)
             else:  # prior of a latent root
                 r = x - n_causes
-                table = np.empty((card[r], n_variants))
-                for s in range(card[r]):
-                    for var in range(n_variants):
-                        table[s, var] = root_prior[r, s]
                 scopes.append(np.array([x], np.int64))
-                tables.append(table)
-                alive.append(True)
+                tables.append(root_prior[r, : card[r]].copy())
+        finding_factor = []  # (positive finding, its factor index), for private causes
         for f in positives:
-            first = int(np.argmax(w[:, f] != 0.0))
-            if _find(parent, first) != root:
+            if _find(parent, int(np.argmax(w[:, f] != 0.0))) != root:
                 continue
-            # Private parents fold into a per-variant leak and multiplier.
-            log_q = np.full(n_variants, finding_log_leak[f])
-            mult = np.ones(n_variants)
+            log_q = finding_log_leak[f]
+            mult = 1.0
             n_par = 0
             for c in range(n_causes):
                 if w[c, f] != 0.0:
                     if private[c]:
                         p0, a1 = _unary(log_absent[c], log_surv[c], log_u[c])
                         z = p0 + a1
-                        shrink = math.log1p(-a1 * -math.expm1(w[c, f]) / z)
-                        for var in range(n_variants):
-                            if var == variant_of[c]:
-                                log_q[var] += w[c, f]
-                                mult[var] *= a1
-                            else:
-                                log_q[var] += shrink
-                                mult[var] *= z
+                        log_q += math.log1p(-a1 * -math.expm1(w[c, f]) / z)
+                        mult *= z
                     else:
                         n_par += 1
             scope = np.empty(n_par, np.int64)
@@ -407,58 +482,47 @@ def _infer_case(root_ev, finding_ev, m, out):
                 if w[c, f] != 0.0 and not private[c]:
                     scope[j] = c
                     j += 1
-            size = 1 << n_par
-            table = np.empty((size, n_variants))
-            for idx in range(size):
-                acc = 0.0
-                for j in range(n_par):
-                    if (idx >> (n_par - 1 - j)) & 1:
-                        acc += w[scope[j], f]
-                for var in range(n_variants):
-                    table[idx, var] = mult[var] * -math.expm1(log_q[var] + acc)
+            finding_factor.append((f, len(scopes)))
             scopes.append(scope)
-            tables.append(table)
-            alive.append(True)
-        # Greedy elimination: smallest resulting table first.
-        log_scale = 0.0
-        remaining = comp_vars.copy()
-        mark = np.zeros(n_vars, np.bool_)
-        while len(remaining) > 0:
-            best, best_size = -1, -1
-            for i in range(len(remaining)):
-                v = remaining[i]
-                mark[:] = False
-                for t in range(len(scopes)):
-                    if alive[t]:
-                        sc = scopes[t]
-                        has = False
-                        for j in range(sc.shape[0]):
-                            if sc[j] == v:
-                                has = True
-                        if has:
-                            for j in range(sc.shape[0]):
-                                mark[sc[j]] = True
-                size = 1
-                for x in range(n_vars):
-                    if mark[x] and x != v:
-                        size *= card_all[x]
-                if best < 0 or size < best_size:
-                    best, best_size = i, size
-            v = remaining.pop(best)
-            step = _eliminate(scopes, tables, alive, v, card_all, n_variants)
-            if not step > -np.inf:  # nan: table too large; -inf: zero probability
-                return step
-            log_scale += step
-        z = np.ones(n_variants)
-        for t in range(len(scopes)):
-            if alive[t]:
-                for var in range(n_variants):
-                    z[var] *= tables[t][0, var]
-        if not z[0] > 0.0:
-            return -np.inf
-        for k in range(len(comp_causes)):
-            out[comp_causes[k]] = z[k + 1] / z[0]
-        log_pe += math.log(z[0]) + log_scale
+            tables.append(_finding_table(f, scope, w, log_q, mult))
+        order = _elimination_order(variables, scopes, card_all, n_vars)
+        log_z, c_scope, beliefs, consumer = _calibrate(
+            scopes, tables, order, card_all, n_vars, out, n_causes
+        )
+        if not log_z > -np.inf:
+            return log_z
+        log_pe += log_z
+        # Private causes: P(p, e) / P(e) = E_belief[ phi_f with p present / phi_f ].
+        for f, t in finding_factor:
+            scope = scopes[t]
+            for p in range(n_causes):
+                if not (private[p] and w[p, f] != 0.0):
+                    continue
+                log_q = finding_log_leak[f]
+                mult = 1.0
+                for c in range(n_causes):
+                    if w[c, f] != 0.0 and private[c]:
+                        p0, a1 = _unary(log_absent[c], log_surv[c], log_u[c])
+                        if c == p:
+                            log_q += w[c, f]
+                            mult *= a1
+                        else:
+                            log_q += math.log1p(-a1 * -math.expm1(w[c, f]) / (p0 + a1))
+                            mult *= p0 + a1
+                clamped = _finding_table(f, scope, w, log_q, mult)
+                base = tables[t]
+                k_clique = consumer[t]
+                if k_clique < 0:  # no shared parent: the factor is a scalar
+                    out[p] = clamped[0] / base[0]
+                    continue
+                belief = beliefs[k_clique]
+                idx = _index_map(c_scope[k_clique], scope, card_all)
+                num = 0.0
+                den = 0.0
+                for k in range(belief.shape[0]):
+                    den += belief[k]
+                    num += belief[k] * clamped[idx[k]] / base[idx[k]]
+                out[p] = num / den
     return log_pe
 
 
