@@ -16,12 +16,15 @@ def test_model_summary(capsys):
         assert kind in out
 
 
-def test_demo_ranks_the_example_case(capsys):
-    assert main(["demo"]) == 0
+def test_demo_ranks_and_scores_the_examples(capsys, tmp_path):
+    out_file = tmp_path / "scored.csv"
+    assert main(["demo", "-o", str(out_file)]) == 0
     out = capsys.readouterr().out
     assert "Ranked differential" in out and "Triage:" in out
     assert "calf_strain" in out
     assert "not medical advice" in out
+    assert "scored 296 of 300 rows (4 with errors)" in out
+    assert out_file.exists()
 
 
 @pytest.mark.parametrize("suffix", [".bif", ".xml"])
