@@ -7,6 +7,7 @@ function that needs it (:func:`build_network`, the exporters) is called.
 from diffdx._version import __version__
 from diffdx.batch import score_frame
 from diffdx.datasets import example_cases_path, list_models, model_path
+from diffdx.distributed import score_dask
 from diffdx.exceptions import (
     ColumnsError,
     DiffdxError,
@@ -50,6 +51,7 @@ __all__ = [
     "model_path",
     "model_summary",
     "rank_causes",
+    "score_dask",
     "score_file",
     "score_frame",
     "simulate_cases",

@@ -128,6 +128,7 @@ def test_cli_score_and_summary(case_csv, tmp_path, capsys):
     assert main(["score", str(case_csv), "-o", str(out), "--id-column", "id", "--top", "2"]) == 0
     err = capsys.readouterr().err
     assert "scored 120 of 120 rows (0 with errors)" in err and "triage:" in err
+    assert "\r" not in err  # no progress bar when stderr is not a terminal
     assert "cause_2" in pd.read_csv(out).columns
 
 

@@ -1,0 +1,65 @@
+"""Peak memory of `diffdx score` versus file length (streaming must keep it flat).
+
+    python benchmarks/memory.py                 # 20k and 2M rows; appends to results.md
+
+Each size is scored in a fresh process that reports its own peak resident memory and
+time. Rows repeat a pool of 5,000 simulated cases (registries repeat patterns; repeated
+rows are computed once per chunk, which keeps the 2M-row run to minutes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from diffdx import simulate_cases
+
+HERE = Path(__file__).resolve().parent
+SCRIPT = """
+import resource, sys
+from diffdx.files import score_file
+s = score_file(sys.argv[1], sys.argv[2], id_column="id")
+print(s.rows, s.seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="20000,2000000")
+    parser.add_argument("--output", default=str(HERE / "results.md"))
+    args = parser.parse_args(argv)
+    pool = simulate_cases(5000, seed=9)
+    lines = [
+        "",
+        f"## Streaming memory ({time.strftime('%Y-%m-%d')})",
+        "",
+        "| rows | seconds | rows/s | peak RSS (MB) |",
+        "|---|---|---|---|",
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in map(int, args.sizes.split(",")):
+            src, dst = Path(tmp) / f"{n}.csv", Path(tmp) / f"{n}_out.csv"
+            reps = -(-n // len(pool))
+            pd.concat([pool] * reps, ignore_index=True).iloc[:n].to_csv(src, index=False)
+            out = subprocess.run(
+                [sys.executable, "-c", SCRIPT, str(src), str(dst)],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            rows, secs, peak = out.stdout.split()[-3:]
+            rows, secs, peak = int(rows), float(secs), int(peak) / 1024
+            lines.append(f"| {rows:,} | {secs:.1f} | {rows / secs:,.0f} | {peak:.0f} |")
+            print(lines[-1], flush=True)
+    with open(args.output, "a") as handle:
+        handle.write("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
