@@ -213,7 +213,19 @@ def score_frame(
     ok = np.array([e is None for e in errors], dtype=bool)
     good = Evidence(roots=evidence.roots[ok], findings=evidence.findings[ok])
     distinct, inverse = unique_rows(good)
-    post_u, _ = compiled.engine.posteriors(distinct)
+    post_u, _, problems = compiled.engine.posteriors_by_row(distinct)
+    failed_u = [p is not None for p in problems]
+    if any(failed_u):  # inference failures become row errors too, never a crash mid-file
+        rows_ok = np.flatnonzero(ok)
+        for j, u in enumerate(inverse):
+            if failed_u[u]:
+                message = str(problems[u]).split(": ", 1)[-1]
+                if strict:
+                    raise type(problems[u])(f"Row {row_offset + rows_ok[j] + 1}: {message}")
+                errors[rows_ok[j]] = f"inference: {message}"
+                ok[rows_ok[j]] = False
+        keep = ~np.array(failed_u)[inverse]
+        inverse = inverse[keep]
     levels_u, reasons_u = assess(kb, post_u, distinct.findings)
     post = post_u[inverse]
     return _assemble(

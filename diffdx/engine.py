@@ -650,6 +650,26 @@ class Engine:
         ------
         ImpossibleEvidenceError
             If a case's evidence has probability zero under the model.
+        InferenceLimitError
+            If a case needs an elimination table over ``MAX_TABLE_SIZE`` entries.
+        """
+        post, log_pe, problems = self.posteriors_by_row(evidence)
+        for problem in problems:
+            if problem is not None:
+                raise problem
+        return post, log_pe
+
+    def posteriors_by_row(
+        self, evidence: Evidence
+    ) -> tuple[np.ndarray, np.ndarray, list[Exception | None]]:
+        """Like :meth:`posteriors`, but a case that fails does not stop the others.
+
+        Returns
+        -------
+        posteriors, log_evidence : ndarray
+            As :meth:`posteriors`; the rows of failed cases are meaningless.
+        problems : list of Exception or None
+            For each case, the error it would raise, or None.
         """
         roots = np.ascontiguousarray(evidence.roots, dtype=np.int8)
         findings = np.ascontiguousarray(evidence.findings, dtype=np.int8)
@@ -658,19 +678,19 @@ class Engine:
         log_pe = np.zeros(n)
         run = _batch_parallel if n >= PARALLEL_MIN_BATCH else _batch_serial
         run(roots, findings, self.arrays(), post, log_pe)
-        bad = ~np.isfinite(log_pe)
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
+        problems: list[Exception | None] = [None] * n
+        for i in np.flatnonzero(~np.isfinite(log_pe)):
             if np.isnan(log_pe[i]):
-                raise InferenceLimitError(
+                problems[i] = InferenceLimitError(
                     f"Case {i} needs an elimination table larger than {MAX_TABLE_SIZE} "
                     "entries; observe more risk factors or findings."
                 )
-            raise ImpossibleEvidenceError(
-                f"Case {i}: the evidence has probability zero under the model "
-                f"(observed: {self._describe(evidence, i)})."
-            )
-        return post, log_pe
+            else:
+                problems[i] = ImpossibleEvidenceError(
+                    f"Case {i}: the evidence has probability zero under the model "
+                    f"(observed: {self._describe(evidence, int(i))})."
+                )
+        return post, log_pe, problems
 
     def _describe(self, evidence: Evidence, i: int) -> str:
         names = self.names

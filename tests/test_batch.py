@@ -139,3 +139,27 @@ def test_bad_top():
 def test_id_like_column_hint(cases):
     with pytest.raises(ColumnsError, match="pass id_column='id'"):
         score_frame(cases)
+
+
+def test_inference_failure_is_a_row_error_not_a_crash(kb):
+    """A row the engine cannot score gets an error; the rest of the table still scores."""
+    import dataclasses
+
+    from diffdx.compiled import CompiledModel, compile_model
+
+    compiled = compile_model(kb)
+    leak = compiled.engine.finding_log_leak.copy()
+    leak[kb.finding_ids.index("warmth")] = -np.inf  # warmth can no longer be absent
+    broken = CompiledModel(
+        kb=kb,
+        params=compiled.params,
+        engine=dataclasses.replace(compiled.engine, finding_log_leak=leak),
+    )
+    df = pd.DataFrame({"id": ["a", "b", "c"], "warmth": ["no", "yes", ""]})
+    out = score_frame(df, model=broken, id_column="id")
+    assert out["id"].tolist() == ["a", "b", "c"]
+    assert out.loc[0, "error"].startswith("inference: the evidence has probability zero")
+    assert pd.isna(out.loc[0, "p_dvt"])
+    assert (out.loc[1:, "error"] == "").all() and out.loc[1:, "p_dvt"].notna().all()
+    with pytest.raises(EvidenceError, match="Row 1: the evidence has probability zero"):
+        score_frame(df, model=broken, id_column="id", strict=True)
