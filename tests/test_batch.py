@@ -107,13 +107,13 @@ def test_identical_rows_computed_once(kb, monkeypatch, cases):
 
     engine = compile_model(kb).engine
     seen = []
-    real = type(engine).posteriors
+    real = type(engine).posteriors_by_row
 
     def counting(self, evidence):
         seen.append(len(evidence))
         return real(self, evidence)
 
-    monkeypatch.setattr(type(engine), "posteriors", counting)
+    monkeypatch.setattr(type(engine), "posteriors_by_row", counting)
     df = pd.concat([cases.iloc[:5]] * 40, ignore_index=True)
     out = score_frame(df, id_column="id")
     assert seen == [5]
