@@ -48,6 +48,15 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Check the model against published tables; exit 1 if any check fails."""
+    from diffdx.validation import run, to_markdown, to_text
+
+    df = run(args.model)
+    print(to_markdown(df).rstrip("\n") if args.markdown else to_text(df))
+    return 0 if bool(df["passed"].all()) else 1
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """Summarise the model, rank one example case, score the bundled example file."""
     from diffdx import rank_causes
@@ -171,6 +180,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="output file (.bif, .xml or .xmlbif)")
     p.add_argument("--format", choices=["bif", "xmlbif"], help="default: from the extension")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser(
+        "validate", help="check the model against published tables (exit 1 if one fails)"
+    )
+    _add_model_option(p)
+    p.add_argument("--markdown", action="store_true", help="print the full report as Markdown")
+    p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("demo", help="the main job on the bundled model and example cases")
     _add_model_option(p)
