@@ -35,6 +35,7 @@ def main(argv=None):
     parser.add_argument("--output", default=str(HERE / "results.md"))
     args = parser.parse_args(argv)
     pool = simulate_cases(5000, seed=9)
+    peaks: list[float] = []
     lines = [
         "",
         f"## Streaming memory ({time.strftime('%Y-%m-%d')})",
@@ -55,10 +56,14 @@ def main(argv=None):
             )
             rows, secs, peak = out.stdout.split()[-3:]
             rows, secs, peak = int(rows), float(secs), int(peak) / 1024
+            peaks.append(peak)
             lines.append(f"| {rows:,} | {secs:.1f} | {rows / secs:,.0f} | {peak:.0f} |")
             print(lines[-1], flush=True)
     with open(args.output, "a") as handle:
         handle.write("\n".join(lines) + "\n")
+    # flat, generously: the longest file may need at most twice the memory of the shortest
+    if max(peaks) > 2 * min(peaks):
+        raise SystemExit(f"peak memory is not flat in file length: {peaks} MB")
 
 
 if __name__ == "__main__":
