@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 
 from diffdx import EvidenceError, InvalidParameterError, Ranking, explain, rank_causes
 from diffdx.compiled import compile_model
-from diffdx.evidence import Evidence
 
 
 def test_priors_when_nothing_observed(kb):
@@ -271,10 +270,6 @@ def test_ranking_is_frozen():
     assert isinstance(r, Ranking)
     with pytest.raises(dataclasses.FrozenInstanceError):
         r.triage = "self_care"  # type: ignore[misc]
-
-
-def test_evidence_type_is_exported():
-    assert Evidence.__module__ == "diffdx.evidence"
 
 
 def test_next_questions_with_top():
