@@ -7,7 +7,8 @@ of the network (Heckerman 1989; Zhang & Poole 1996), compiled with numba and run
 batch in parallel. Per case:
 
 1. Observed roots (risk factors, age band, sex) fold into each cause's noisy-OR: they only
-   change numbers, not structure. Unobserved roots stay as variables with their priors.
+   change numbers, not structure. An unobserved root acting on a single cause is
+   marginalised into it exactly (E[q^r]); other unobserved roots stay as variables.
 2. Unobserved findings are barren and drop out. A *negative* finding's probability
    factorises over its parents under noisy-OR, so it becomes one number per cause
    (``P(f absent | c present) / P(f absent | c absent)``); nothing cancels.
@@ -15,7 +16,8 @@ batch in parallel. Per case:
    ``1 - exp(log(1 - leak) + sum log r)``, computed with ``expm1`` so it stays accurate.
 4. A cause touched by no positive finding and no unobserved root is independent of the
    rest: its posterior has a closed form. The others split into connected components;
-   each is eliminated greedily (smallest resulting table first, chosen per case).
+   each is eliminated in a greedy order (smallest clique first) chosen on the
+   component's interaction graph.
 5. All posteriors of a component come from one forward elimination and one backward
    (Hugin) pass over the cliques it built, as in a junction tree: each cause's posterior
    is read off the calibrated clique where it was eliminated. A cause that appears in a
@@ -24,7 +26,7 @@ batch in parallel. Per case:
    expectation, under the calibrated clique, of the finding's factor with the cause
    present divided by the factor itself.
 
-Every quantity is a sum of products of non-negative numbers, so the result is accurate
+Every quantity is a sum, product or quotient of non-negative numbers, so the result is accurate
 to a few ulps however many findings are positive. That is why this engine does not use
 Quickscore (Heckerman 1989): its inclusion-exclusion sums alternate in sign and lose
 1e-4 to 1e-2 of absolute accuracy with ten or more positive findings (see
@@ -50,7 +52,7 @@ from diffdx.parameters import NoisyOrParameters
 
 __all__ = ["MAX_TABLE_SIZE", "Engine"]
 
-#: Largest table (entries x variants) one elimination step may build.
+#: Largest clique table (entries) one elimination step may build.
 MAX_TABLE_SIZE = 1 << 24
 #: Batches at least this long are scored in parallel threads.
 PARALLEL_MIN_BATCH = 64
