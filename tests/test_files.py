@@ -172,3 +172,11 @@ def test_cli_rank(capsys):
 def test_cli_rank_conflict(capsys):
     assert main(["rank", "--yes", "fever", "--no", "fever"]) == 1
     assert "both with --yes and --no" in capsys.readouterr().err
+
+
+def test_csv_column_named_twice_is_an_error(tmp_path, capsys):
+    src = tmp_path / "dup.csv"
+    src.write_text("id,fever,age,fever\n1,yes,40,no\n")
+    assert main(["score", str(src), "-o", str(tmp_path / "o.csv"), "--id-column", "id"]) == 1
+    assert "named more than once: 'fever'" in capsys.readouterr().err
+    assert not (tmp_path / "o.csv").exists()
