@@ -53,6 +53,7 @@ def main(argv=None):
                 capture_output=True,
                 text=True,
                 check=True,
+                cwd=tmp,  # outside the checkout: import the installed package
             )
             rows, secs, peak = out.stdout.split()[-3:]
             rows, secs, peak = int(rows), float(secs), int(peak) / 1024

@@ -28,6 +28,7 @@ def _peak_kb(src, dst) -> int:
         capture_output=True,
         text=True,
         check=True,
+        cwd=src.parent,  # outside the checkout: import the installed package
     )
     return int(out.stdout.strip().splitlines()[-1])
 

@@ -12,9 +12,11 @@ def test_all_names_resolve():
     assert sorted(diffdx.__all__) == list(diffdx.__all__)
 
 
-def test_import_does_not_import_pgmpy():
+def test_import_does_not_import_pgmpy(tmp_path):
     code = "import sys, diffdx; print('pgmpy' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path
+    )
     assert out.stdout.strip() == "False"
 
 
