@@ -312,6 +312,26 @@ def _finding_table(f, scope, w, log_q, mult):
 
 
 @numba.njit(cache=_CACHE)
+def _fold_private(f, clamp, w, private, log_absent, log_surv, log_u, log_leak):
+    """Leak (log) and multiplier of finding f with its private causes summed out.
+
+    ``clamp`` is a private cause taken as present (its unary weight alone), or -1.
+    """
+    log_q = log_leak
+    mult = 1.0
+    for c in range(w.shape[0]):
+        if w[c, f] != 0.0 and private[c]:
+            p0, a1 = _unary(log_absent[c], log_surv[c], log_u[c])
+            if c == clamp:
+                log_q += w[c, f]
+                mult *= a1
+            else:
+                log_q += math.log1p(-a1 * -math.expm1(w[c, f]) / (p0 + a1))
+                mult *= p0 + a1
+    return log_q, mult
+
+
+@numba.njit(cache=_CACHE)
 def _infer_case(root_ev, finding_ev, m, out):
     """Posteriors of every cause for one case into ``out``; return log P(evidence).
 
@@ -466,18 +486,13 @@ def _infer_case(root_ev, finding_ev, m, out):
         for f in positives:
             if _find(parent, int(np.argmax(w[:, f] != 0.0))) != root:
                 continue
-            log_q = finding_log_leak[f]
-            mult = 1.0
+            log_q, mult = _fold_private(
+                f, -1, w, private, log_absent, log_surv, log_u, finding_log_leak[f]
+            )
             n_par = 0
             for c in range(n_causes):
-                if w[c, f] != 0.0:
-                    if private[c]:
-                        p0, a1 = _unary(log_absent[c], log_surv[c], log_u[c])
-                        z = p0 + a1
-                        log_q += math.log1p(-a1 * -math.expm1(w[c, f]) / z)
-                        mult *= z
-                    else:
-                        n_par += 1
+                if w[c, f] != 0.0 and not private[c]:
+                    n_par += 1
             scope = np.empty(n_par, np.int64)
             j = 0
             for c in range(n_causes):
@@ -500,17 +515,9 @@ def _infer_case(root_ev, finding_ev, m, out):
             for p in range(n_causes):
                 if not (private[p] and w[p, f] != 0.0):
                     continue
-                log_q = finding_log_leak[f]
-                mult = 1.0
-                for c in range(n_causes):
-                    if w[c, f] != 0.0 and private[c]:
-                        p0, a1 = _unary(log_absent[c], log_surv[c], log_u[c])
-                        if c == p:
-                            log_q += w[c, f]
-                            mult *= a1
-                        else:
-                            log_q += math.log1p(-a1 * -math.expm1(w[c, f]) / (p0 + a1))
-                            mult *= p0 + a1
+                log_q, mult = _fold_private(
+                    f, p, w, private, log_absent, log_surv, log_u, finding_log_leak[f]
+                )
                 clamped = _finding_table(f, scope, w, log_q, mult)
                 base = tables[t]
                 k_clique = consumer[t]
