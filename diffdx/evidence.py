@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from diffdx.exceptions import EvidenceError
-from diffdx.kb import KnowledgeBase
+from diffdx.kb import Finding, KnowledgeBase, RiskFactor
 from diffdx.kb_io import did_you_mean
 
 __all__ = ["Evidence", "parse_case", "parse_value"]
@@ -182,23 +182,33 @@ def parse_case(kb: KnowledgeBase, case: Mapping[str, Any]) -> Evidence:
     >>> int(ev.findings[0, kb.finding_ids.index("fever")]), int((ev.findings == -1).sum())
     (0, 51)
     """
-    n_rf = len(kb.risk_factors)
-    roots = np.full((1, n_rf + 2), UNKNOWN, dtype=np.int8)
-    findings = np.full((1, len(kb.findings)), UNKNOWN, dtype=np.int8)
-    rf_index = {r: i for i, r in enumerate(kb.risk_factor_ids)}
-    f_index = {f: i for i, f in enumerate(kb.finding_ids)}
+    evidence = _empty(kb, 1)
     for name, value in case.items():
-        if name == "age":
-            roots[0, n_rf] = parse_age(kb, value)
-        elif name == "sex":
-            roots[0, n_rf + 1] = parse_sex(kb, value)
-        elif name in rf_index:
-            roots[0, rf_index[name]] = parse_value(name, value)
-        elif name in f_index:
-            findings[0, f_index[name]] = parse_value(name, value)
-        else:
-            raise EvidenceError(unknown_name_message(kb, name))
-    return Evidence(roots=roots, findings=findings)
+        target, col, parse = _locate(kb, evidence, name)
+        target[0, col] = parse(value)
+    return evidence
+
+
+def _empty(kb: KnowledgeBase, n_rows: int) -> Evidence:
+    return Evidence(
+        roots=np.full((n_rows, len(kb.risk_factors) + 2), UNKNOWN, dtype=np.int8),
+        findings=np.full((n_rows, len(kb.findings)), UNKNOWN, dtype=np.int8),
+    )
+
+
+def _locate(kb: KnowledgeBase, evidence: Evidence, name: str):
+    """Return (array, column, scalar parser) of a case variable; unknown names raise."""
+    n_rf = len(kb.risk_factors)
+    if name == "age":
+        return evidence.roots, n_rf, functools.partial(parse_age, kb)
+    if name == "sex":
+        return evidence.roots, n_rf + 1, functools.partial(parse_sex, kb)
+    node = kb.by_id.get(name)
+    if isinstance(node, RiskFactor):
+        return evidence.roots, kb.risk_factor_ids.index(name), functools.partial(parse_value, name)
+    if isinstance(node, Finding):
+        return evidence.findings, kb.finding_ids.index(name), functools.partial(parse_value, name)
+    raise EvidenceError(unknown_name_message(kb, name))
 
 
 def unknown_name_message(kb: KnowledgeBase, name: Any) -> str:
@@ -304,21 +314,10 @@ def parse_columns(
     """
     import pandas as pd
 
-    n_rf = len(kb.risk_factors)
-    roots = np.full((n_rows, n_rf + 2), UNKNOWN, dtype=np.int8)
-    findings = np.full((n_rows, len(kb.findings)), UNKNOWN, dtype=np.int8)
+    evidence = _empty(kb, n_rows)
     errors: list[str | None] = [None] * n_rows
-    rf_index = {r: i for i, r in enumerate(kb.risk_factor_ids)}
-    f_index = {f: i for i, f in enumerate(kb.finding_ids)}
     for name, values in columns.items():
-        if name == "age":
-            target, col, parse = roots, n_rf, functools.partial(parse_age, kb)
-        elif name == "sex":
-            target, col, parse = roots, n_rf + 1, functools.partial(parse_sex, kb)
-        elif name in rf_index:
-            target, col, parse = roots, rf_index[name], functools.partial(parse_value, name)
-        else:
-            target, col, parse = findings, f_index[name], functools.partial(parse_value, name)
+        target, col, parse = _locate(kb, evidence, name)
         codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
         lookup = np.empty(len(uniques) + 1, dtype=np.int8)  # last slot: NA sentinel (-1)
         lookup[-1] = UNKNOWN
@@ -334,4 +333,4 @@ def parse_columns(
             for row in np.flatnonzero(np.isin(codes, list(bad))):
                 if errors[row] is None:
                     errors[row] = bad[int(codes[row])]
-    return Evidence(roots=roots, findings=findings), errors
+    return evidence, errors
