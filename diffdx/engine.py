@@ -56,6 +56,8 @@ __all__ = ["MAX_TABLE_SIZE", "Engine"]
 MAX_TABLE_SIZE = 1 << 24
 #: Batches at least this long are scored in parallel threads.
 PARALLEL_MIN_BATCH = 64
+#: A positive finding with more shared parents than this is factorised as a chain.
+CHAIN_MIN_PARENTS = 3
 _CACHE = os.environ.get("DIFFDX_NUMBA_CACHE", "1") != "0"
 
 
@@ -65,39 +67,6 @@ def _size(scope, card):
     for j in range(scope.shape[0]):
         n *= card[scope[j]]
     return n
-
-
-@numba.njit(cache=_CACHE)
-def _index_map(big, small, card):
-    """For each entry of a table over ``big``, its index in a table over ``small`` (a subset).
-
-    Scopes are sorted variable ids; tables are row-major (the last variable fastest).
-    """
-    d = big.shape[0]
-    stride = np.zeros(d, np.int64)
-    s = 1
-    k = small.shape[0] - 1
-    for u in range(d - 1, -1, -1):
-        if k >= 0 and small[k] == big[u]:
-            stride[u] = s
-            s *= card[big[u]]
-            k -= 1
-    size = _size(big, card)
-    out = np.empty(size, np.int64)
-    counter = np.zeros(d, np.int64)
-    off = 0
-    for i in range(size):
-        out[i] = off
-        u = d - 1
-        while u >= 0:
-            counter[u] += 1
-            off += stride[u]
-            if counter[u] < card[big[u]]:
-                break
-            off -= stride[u] * card[big[u]]
-            counter[u] = 0
-            u -= 1
-    return out
 
 
 @numba.njit(cache=_CACHE)
@@ -141,12 +110,69 @@ def _find(parent, x):
 
 
 @numba.njit(cache=_CACHE)
+def _index(union, scope, card, scratch):
+    """For each entry of a table over ``union``, its index in a table over ``scope``.
+
+    ``scope`` holds a subset of ``union``'s variables, in any order; tables are row-major
+    in their own scope's order (the last variable fastest). Built by doubling, one
+    contiguous pass per variable, in ``scratch[0]`` (grown when too small); returns a view.
+    """
+    d = union.shape[0]
+    size = 1
+    for u in range(d):
+        size *= card[union[u]]
+    if scratch[0].shape[0] < size:
+        scratch[0] = np.empty(max(size, 2 * scratch[0].shape[0]), np.int64)
+    out = scratch[0][:size]
+    out[0] = 0
+    length = 1
+    for u in range(d):
+        c = card[union[u]]
+        stride = 0
+        s = 1
+        for p in range(scope.shape[0] - 1, -1, -1):
+            if scope[p] == union[u]:
+                stride = s
+                break
+            s *= card[scope[p]]
+        for i in range(length - 1, -1, -1):
+            base = out[i]
+            for j in range(c - 1, -1, -1):
+                out[i * c + j] = base + j * stride
+        length *= c
+    return out
+
+
+@numba.njit(cache=_CACHE)
+def _project(table, union, card, scope, out, scratch):
+    """Add each entry of ``table`` (over ``union``) into ``out`` (over ``scope``, a subset)."""
+    idx = _index(union, scope, card, scratch)
+    for k in range(table.shape[0]):
+        out[idx[k]] += table[k]
+
+
+@numba.njit(cache=_CACHE)
+def _sort_small(a):
+    """Sort a short int array in place (insertion sort: no set-up cost)."""
+    for i in range(1, a.shape[0]):
+        x = a[i]
+        j = i - 1
+        while j >= 0 and a[j] > x:
+            a[j + 1] = a[j]
+            j -= 1
+        a[j + 1] = x
+
+
+@numba.njit(cache=_CACHE)
 def _elimination_order(variables, scopes, card, n_vars):
     """Greedy order on the interaction graph: smallest clique (product of cards) first."""
     n = len(variables)
     local = np.full(n_vars, -1, np.int64)
     for i in range(n):
         local[variables[i]] = i
+    log_card = np.empty(n)
+    for i in range(n):
+        log_card[i] = math.log(card[variables[i]])
     adj = np.zeros((n, n), np.bool_)
     for t in range(len(scopes)):
         sc = scopes[t]
@@ -155,26 +181,35 @@ def _elimination_order(variables, scopes, card, n_vars):
                 ia, ib = local[sc[a]], local[sc[b]]
                 if ia >= 0 and ib >= 0 and ia != ib:
                     adj[ia, ib] = True
+    weight = log_card.copy()  # log of the clique size eliminating i would build
+    for i in range(n):
+        for j in range(n):
+            if adj[i, j]:
+                weight[i] += log_card[j]
     done = np.zeros(n, np.bool_)
     order = np.empty(n, np.int64)
+    nbrs = np.empty(n, np.int64)
     for step in range(n):
-        best, best_w = -1, 0.0
+        best = -1
         for i in range(n):
-            if done[i]:
-                continue
-            w = float(card[variables[i]])
-            for j in range(n):
-                if adj[i, j] and not done[j]:
-                    w *= card[variables[j]]
-            if best < 0 or w < best_w:
-                best, best_w = i, w
+            if not done[i] and (best < 0 or weight[i] < weight[best] - 1e-9):
+                best = i
         order[step] = variables[best]
         done[best] = True
+        k = 0
         for a in range(n):
             if adj[best, a] and not done[a]:
-                for b in range(n):
-                    if adj[best, b] and not done[b] and a != b:
-                        adj[a, b] = True
+                nbrs[k] = a
+                k += 1
+        for x in range(k):
+            a = nbrs[x]
+            adj[a, best] = False
+            weight[a] -= log_card[best]
+            for y in range(k):
+                b = nbrs[y]
+                if a != b and not adj[a, b]:
+                    adj[a, b] = True
+                    weight[a] += log_card[b]
     return order
 
 
@@ -182,111 +217,128 @@ def _elimination_order(variables, scopes, card, n_vars):
 def _calibrate(scopes, tables, order, card, n_vars, cause_out, n_causes):
     """Bucket elimination forward, then a backward (Hugin) pass: calibrated cliques.
 
-    Writes the posterior of every eliminated cause into ``cause_out`` and returns
-    ``(log P(e) of the component, clique scopes, clique beliefs, consumer)`` where
-    ``consumer[t]`` is the clique whose potential includes factor ``t`` (-1: none).
-    Returns log P(e) = NaN when a clique would exceed ``MAX_TABLE_SIZE``.
+    Each clique's scope starts with the variable it eliminates (its slowest digit), so
+    summing that variable out and reading its marginal are contiguous passes. Writes
+    the posterior of every eliminated cause into ``cause_out`` and returns
+    ``(log P(e) of the component, clique scopes, clique beliefs, clique totals, consumer)``
+    where ``consumer[t]`` is the clique whose potential includes factor ``t`` (-1: none)
+    and each belief sums to its total. Returns log P(e) = NaN when a clique would exceed
+    ``MAX_TABLE_SIZE`` and -inf when the evidence has probability zero.
     """
-    alive = [True for _ in range(len(scopes))]
+    n = order.shape[0]
+    rank = np.full(n_vars, n, np.int64)
+    for i in range(n):
+        rank[order[i]] = i
+    # Bucket i lists the factors whose earliest-eliminated variable is order[i]: a linked
+    # list, head[i] -> nxt[t] -> ... -> -1.
+    head = np.full(n, -1, np.int64)
+    nxt = np.full(len(scopes) + n, -1, np.int64)
     consumer = [-1 for _ in range(len(scopes))]
+    scratch = [np.empty(64, np.int64)]
     c_scope = [np.empty(0, np.int64) for _ in range(0)]
-    c_psi = [np.empty(0) for _ in range(0)]
-    c_msg = [0 for _ in range(0)]
-    c_sep_map = [np.empty(0, np.int64) for _ in range(0)]
+    c_belief = [np.empty(0) for _ in range(0)]
+    c_total = np.ones(n)
+    c_msg = np.empty(n, np.int64)
+    z = 1.0
     log_scale = 0.0
-    in_union = np.zeros(n_vars, np.bool_)
-    for v in order:
-        in_union[:] = False
-        members = []
-        for t in range(len(scopes)):
-            if alive[t]:
-                sc = scopes[t]
-                for j in range(sc.shape[0]):
-                    if sc[j] == v:
-                        members.append(t)
-                        for k in range(sc.shape[0]):
-                            in_union[sc[k]] = True
-                        break
-        union = np.flatnonzero(in_union).astype(np.int64)
-        if _size(union, card) > MAX_TABLE_SIZE:
-            return np.nan, c_scope, c_psi, consumer
-        psi = np.ones(_size(union, card))
-        for t in members:
-            idx = _index_map(union, scopes[t], card)
+    for t in range(len(scopes)):
+        b = n
+        for x in scopes[t]:
+            b = min(b, rank[x])
+        if b == n:
+            z *= tables[t][0]
+        else:
+            nxt[t] = head[b]
+            head[b] = t
+    mark = np.zeros(n_vars, np.bool_)
+    gather = np.empty(n_vars, np.int64)
+    for i in range(n):
+        v = order[i]
+        d = 1
+        gather[0] = v
+        mark[v] = True
+        t = head[i]
+        while t >= 0:
+            for x in scopes[t]:
+                if not mark[x]:
+                    mark[x] = True
+                    gather[d] = x
+                    d += 1
+            t = nxt[t]
+        union = gather[:d].copy()
+        _sort_small(union[1:])
+        mark[union] = False
+        size = 1
+        for u in range(d):
+            size *= card[union[u]]
+        if size > MAX_TABLE_SIZE:
+            return np.nan, c_scope, c_belief, c_total, consumer
+        # psi = product of the members; msg = psi summed over v (the slowest digit).
+        psi = np.ones(size)
+        t = head[i]
+        while t >= 0:
+            idx = _index(union, scopes[t], card, scratch)
             tab = tables[t]
-            for k in range(psi.shape[0]):
+            for k in range(size):
                 psi[k] *= tab[idx[k]]
-            alive[t] = False
-            consumer[t] = len(c_scope)
-        sep = np.empty(union.shape[0] - 1, np.int64)
-        j = 0
-        for u in range(union.shape[0]):
-            if union[u] != v:
-                sep[j] = union[u]
-                j += 1
-        sep_map = _index_map(union, sep, card)
-        msg = np.zeros(_size(sep, card))
-        for k in range(psi.shape[0]):
-            msg[sep_map[k]] += psi[k]
+            consumer[t] = i
+            t = nxt[t]
+        half = size // card[v]
+        msg = psi[:half].copy()
+        for s in range(1, card[v]):
+            block = psi[s * half : (s + 1) * half]
+            for k in range(half):
+                msg[k] += block[k]
         peak = msg.max()
         if not peak > 0.0:
-            return -np.inf, c_scope, c_psi, consumer
+            return -np.inf, c_scope, c_belief, c_total, consumer
         msg /= peak
         log_scale += math.log(peak)
         c_scope.append(union)
-        c_psi.append(psi)
-        c_sep_map.append(sep_map)
-        c_msg.append(len(scopes))
-        scopes.append(sep)
-        tables.append(msg)
-        alive.append(True)
+        c_belief.append(psi)
+        c_msg[i] = len(scopes)
         consumer.append(-1)
-    z = 1.0
-    for t in range(len(scopes)):
-        if alive[t]:
-            z *= tables[t][0]
+        scopes.append(union[1:].copy())
+        tables.append(msg)
+        b = n
+        for x in union[1:]:
+            b = min(b, rank[x])
+        if b == n:
+            z *= msg[0]
+        else:
+            nxt[c_msg[i]] = head[b]
+            head[b] = c_msg[i]
     if not z > 0.0:
-        return -np.inf, c_scope, c_psi, consumer
-    # Backward pass: parents (eliminated later) before children.
-    n_cliques = len(c_scope)
-    beliefs = [np.empty(0) for _ in range(n_cliques)]
-    for i in range(n_cliques - 1, -1, -1):
-        sep_map = c_sep_map[i]
-        msg_t = c_msg[i]
-        parent = consumer[msg_t]
-        msg = tables[msg_t]
-        delta = np.ones(msg.shape[0])
+        return -np.inf, c_scope, c_belief, c_total, consumer
+    # Backward pass, parents (eliminated later) before children: belief = psi x delta,
+    # delta = (parent belief summed onto the separator) / (forward message).
+    for i in range(n - 1, -1, -1):
+        msg = tables[c_msg[i]]
+        half = msg.shape[0]
+        parent = consumer[c_msg[i]]
+        delta = np.ones(half)
         if parent >= 0:
-            delta[:] = 0.0
-            pmap = _index_map(c_scope[parent], scopes[msg_t], card)
-            pb = beliefs[parent]
-            for k in range(pb.shape[0]):
-                m = msg[pmap[k]]
-                if m > 0.0:
-                    delta[pmap[k]] += pb[k] / m
-        belief = c_psi[i].copy()
-        for k in range(belief.shape[0]):
-            belief[k] *= delta[sep_map[k]]
-        peak = belief.max()
-        if peak > 0.0:
-            belief /= peak
-        beliefs[i] = belief
+            marg = np.zeros(half)
+            _project(c_belief[parent], c_scope[parent], card, scopes[c_msg[i]], marg, scratch)
+            for k in range(half):
+                delta[k] = marg[k] / (msg[k] * c_total[parent]) if msg[k] > 0.0 else 0.0
+        belief = c_belief[i]
+        total = 0.0
+        on = 0.0
+        for s in range(belief.shape[0] // half):
+            part = 0.0
+            block = belief[s * half : (s + 1) * half]
+            for k in range(half):
+                block[k] *= delta[k]
+                part += block[k]
+            total += part
+            if s == 1:
+                on = part
+        c_total[i] = total
         v = order[i]
         if v < n_causes:
-            scope = c_scope[i]
-            stride = 1
-            for u in range(scope.shape[0] - 1, -1, -1):
-                if scope[u] == v:
-                    break
-                stride *= card[scope[u]]
-            on = 0.0
-            total = 0.0
-            for k in range(belief.shape[0]):
-                total += belief[k]
-                if (k // stride) % 2 == 1:
-                    on += belief[k]
             cause_out[v] = on / total
-    return math.log(z) + log_scale, c_scope, beliefs, consumer
+    return math.log(z) + log_scale, c_scope, c_belief, c_total, consumer
 
 
 @numba.njit(cache=_CACHE)
@@ -309,6 +361,42 @@ def _finding_table(f, scope, w, log_q, mult):
                 acc += w[scope[j], f]
         table[idx] = mult * -math.expm1(acc)
     return table
+
+
+@numba.njit(cache=_CACHE)
+def _chain_head(w1, log_q, mult):
+    """Table over (c1, y1): y1 = the leak or c1 fires (the leak carries ``mult``)."""
+    table = np.empty(4)
+    for c1 in range(2):
+        acc = log_q + c1 * w1
+        table[2 * c1] = mult * math.exp(acc)
+        table[2 * c1 + 1] = mult * -math.expm1(acc)
+    return table
+
+
+@numba.njit(cache=_CACHE)
+def _chain_factors(w_f, scope, first_var, log_q, mult, scopes, tables):
+    """Append a positive finding's noisy-OR as a chain of small factors.
+
+    With parents c1..cn (``scope``) and new binary variables y1..y(n-1) numbered from
+    ``first_var``: y1 = leak or c1 fires, yk = y(k-1) or ck fires, and the finding is
+    y(n-1) or cn fires, observed present. Summing the y's out gives back
+    ``mult * (1 - exp(log_q + sum w c))`` exactly, with every entry non-negative, while
+    the largest factor has three variables instead of n (Heckerman & Breese 1996).
+    """
+    n = scope.shape[0]
+    scopes.append(np.array([scope[0], first_var], np.int64))
+    tables.append(_chain_head(w_f[scope[0]], log_q, mult))
+    for k in range(1, n):
+        fires = -math.expm1(w_f[scope[k]])  # P(ck fires | ck present)
+        silent = math.exp(w_f[scope[k]])
+        prev = first_var + k - 1
+        if k < n - 1:  # (ck, y(k-1), yk), yk fastest
+            scopes.append(np.array([scope[k], prev, prev + 1], np.int64))
+            tables.append(np.array([1.0, 0.0, 0.0, 1.0, silent, fires, 0.0, 1.0]))
+        else:  # (cn, y(n-1)): the finding is present
+            scopes.append(np.array([scope[k], prev], np.int64))
+            tables.append(np.array([0.0, 1.0, fires, 1.0]))
 
 
 @numba.njit(cache=_CACHE)
@@ -430,11 +518,20 @@ def _infer_case(root_ev, finding_ev, m, out):
             z = p0 + a1
             out[c] = a1 / z
             log_pe += math.log(z)
-    card_all = np.empty(n_vars, np.int64)
-    for c in range(n_causes):
-        card_all[c] = 2
+    # Positive findings with many shared parents are chained (see _chain_factors); each
+    # chain adds binary variables after the causes and roots.
+    n_chain = 0
+    for f in positives:
+        n_par = 0
+        for c in range(n_causes):
+            if w[c, f] != 0.0 and not private[c]:
+                n_par += 1
+        if n_par > CHAIN_MIN_PARENTS:
+            n_chain += n_par - 1
+    card_all = np.full(n_vars + n_chain, 2, np.int64)
     for r in range(n_roots):
         card_all[n_causes + r] = card[r]
+    next_var = n_vars
     done = np.zeros(n_vars, np.bool_)
     # 5. Each component: build factors, calibrate, read the posteriors.
     for seed in range(n_vars):
@@ -500,11 +597,17 @@ def _infer_case(root_ev, finding_ev, m, out):
                     scope[j] = c
                     j += 1
             finding_factor.append((f, len(scopes)))
-            scopes.append(scope)
-            tables.append(_finding_table(f, scope, w, log_q, mult))
-        order = _elimination_order(variables, scopes, card_all, n_vars)
-        log_z, c_scope, beliefs, consumer = _calibrate(
-            scopes, tables, order, card_all, n_vars, out, n_causes
+            if n_par <= CHAIN_MIN_PARENTS:
+                scopes.append(scope)
+                tables.append(_finding_table(f, scope, w, log_q, mult))
+                continue
+            for k in range(n_par - 1):
+                variables.append(next_var + k)
+            _chain_factors(w[:, f], scope, next_var, log_q, mult, scopes, tables)
+            next_var += n_par - 1
+        order = _elimination_order(variables, scopes, card_all, card_all.shape[0])
+        log_z, c_scope, beliefs, totals, consumer = _calibrate(
+            scopes, tables, order, card_all, card_all.shape[0], out, n_causes
         )
         if not log_z > -np.inf:
             return log_z
@@ -512,26 +615,33 @@ def _infer_case(root_ev, finding_ev, m, out):
         # Private causes: P(p, e) / P(e) = E_belief[ phi_f with p present / phi_f ].
         for f, t in finding_factor:
             scope = scopes[t]
+            base = tables[t]
             for p in range(n_causes):
                 if not (private[p] and w[p, f] != 0.0):
                     continue
                 log_q, mult = _fold_private(
                     f, p, w, private, log_absent, log_surv, log_u, finding_log_leak[f]
                 )
-                clamped = _finding_table(f, scope, w, log_q, mult)
-                base = tables[t]
+                if scope.shape[0] == 2 and scope[1] >= n_vars:  # head of a chain
+                    ratio = _chain_head(w[scope[0], f], log_q, mult)
+                else:
+                    ratio = _finding_table(f, scope, w, log_q, mult)
+                for k in range(ratio.shape[0]):
+                    ratio[k] = ratio[k] / base[k] if base[k] > 0.0 else 0.0
                 k_clique = consumer[t]
                 if k_clique < 0:  # no shared parent: the factor is a scalar
-                    out[p] = clamped[0] / base[0]
+                    out[p] = ratio[0]
                     continue
-                belief = beliefs[k_clique]
-                idx = _index_map(c_scope[k_clique], scope, card_all)
-                num = 0.0
-                den = 0.0
-                for k in range(belief.shape[0]):
-                    den += belief[k]
-                    num += belief[k] * clamped[idx[k]] / base[idx[k]]
-                out[p] = num / den
+                marg = np.zeros(ratio.shape[0])
+                _project(
+                    beliefs[k_clique],
+                    c_scope[k_clique],
+                    card_all,
+                    scope,
+                    marg,
+                    [np.empty(0, np.int64)],
+                )
+                out[p] = np.dot(marg, ratio) / totals[k_clique]
     return log_pe
 
 
