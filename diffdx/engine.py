@@ -46,14 +46,19 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
+from diffdx._elimination import (
+    MAX_TABLE_SIZE,
+    calibrate,
+    elimination_order,
+    marginal_of_first,
+    project,
+)
 from diffdx.evidence import Evidence
 from diffdx.exceptions import ImpossibleEvidenceError, InferenceLimitError
 from diffdx.parameters import NoisyOrParameters
 
 __all__ = ["MAX_TABLE_SIZE", "Engine"]
 
-#: Largest clique table (entries) one elimination step may build.
-MAX_TABLE_SIZE = 1 << 24
 #: Batches at least this long are scored in parallel threads.
 PARALLEL_MIN_BATCH = 64
 #: A positive finding with more shared parents than this is factorised as a chain.
@@ -62,23 +67,11 @@ _CACHE = os.environ.get("DIFFDX_NUMBA_CACHE", "1") != "0"
 
 
 @numba.njit(cache=_CACHE)
-def _size(scope, card):
-    n = 1
-    for j in range(scope.shape[0]):
-        n *= card[scope[j]]
-    return n
-
-
-@numba.njit(cache=_CACHE)
 def _cause_table(
-    c, parents, card, n_causes, log_absent, log_surv, slot_of, slot_inh, slot_surv, log_u
+    c, parents, card, n_causes, log_absent, log_surv, slot_of, slot_inh, slot_surv, log_u, table
 ):
-    """Table over (cause c, its latent parent roots): P(c | roots) x negative evidence."""
-    size = 2
-    for j in range(parents.shape[0]):
-        size *= card[parents[j]]
-    half = size // 2
-    table = np.empty(size)
+    """Write into ``table`` P(c | its latent parent roots) x negative evidence, over (c, roots)."""
+    half = table.shape[0] // 2
     counter = np.zeros(parents.shape[0], np.int64)
     u = math.exp(log_u)
     for idx in range(half):
@@ -98,7 +91,6 @@ def _cause_table(
                 break
             counter[j] = 0
             j -= 1
-    return table
 
 
 @numba.njit(cache=_CACHE)
@@ -110,238 +102,6 @@ def _find(parent, x):
 
 
 @numba.njit(cache=_CACHE)
-def _index(union, scope, card, scratch):
-    """For each entry of a table over ``union``, its index in a table over ``scope``.
-
-    ``scope`` holds a subset of ``union``'s variables, in any order; tables are row-major
-    in their own scope's order (the last variable fastest). Built by doubling, one
-    contiguous pass per variable, in ``scratch[0]`` (grown when too small); returns a view.
-    """
-    d = union.shape[0]
-    size = 1
-    for u in range(d):
-        size *= card[union[u]]
-    if scratch[0].shape[0] < size:
-        scratch[0] = np.empty(max(size, 2 * scratch[0].shape[0]), np.int64)
-    out = scratch[0][:size]
-    out[0] = 0
-    length = 1
-    for u in range(d):
-        c = card[union[u]]
-        stride = 0
-        s = 1
-        for p in range(scope.shape[0] - 1, -1, -1):
-            if scope[p] == union[u]:
-                stride = s
-                break
-            s *= card[scope[p]]
-        for i in range(length - 1, -1, -1):
-            base = out[i]
-            for j in range(c - 1, -1, -1):
-                out[i * c + j] = base + j * stride
-        length *= c
-    return out
-
-
-@numba.njit(cache=_CACHE)
-def _project(table, union, card, scope, out, scratch):
-    """Add each entry of ``table`` (over ``union``) into ``out`` (over ``scope``, a subset)."""
-    idx = _index(union, scope, card, scratch)
-    for k in range(table.shape[0]):
-        out[idx[k]] += table[k]
-
-
-@numba.njit(cache=_CACHE)
-def _sort_small(a):
-    """Sort a short int array in place (insertion sort: no set-up cost)."""
-    for i in range(1, a.shape[0]):
-        x = a[i]
-        j = i - 1
-        while j >= 0 and a[j] > x:
-            a[j + 1] = a[j]
-            j -= 1
-        a[j + 1] = x
-
-
-@numba.njit(cache=_CACHE)
-def _elimination_order(variables, scopes, card, n_vars):
-    """Greedy order on the interaction graph: smallest clique (product of cards) first."""
-    n = len(variables)
-    local = np.full(n_vars, -1, np.int64)
-    for i in range(n):
-        local[variables[i]] = i
-    log_card = np.empty(n)
-    for i in range(n):
-        log_card[i] = math.log(card[variables[i]])
-    adj = np.zeros((n, n), np.bool_)
-    for t in range(len(scopes)):
-        sc = scopes[t]
-        for a in range(sc.shape[0]):
-            for b in range(sc.shape[0]):
-                ia, ib = local[sc[a]], local[sc[b]]
-                if ia >= 0 and ib >= 0 and ia != ib:
-                    adj[ia, ib] = True
-    weight = log_card.copy()  # log of the clique size eliminating i would build
-    for i in range(n):
-        for j in range(n):
-            if adj[i, j]:
-                weight[i] += log_card[j]
-    done = np.zeros(n, np.bool_)
-    order = np.empty(n, np.int64)
-    nbrs = np.empty(n, np.int64)
-    for step in range(n):
-        best = -1
-        for i in range(n):
-            if not done[i] and (best < 0 or weight[i] < weight[best] - 1e-9):
-                best = i
-        order[step] = variables[best]
-        done[best] = True
-        k = 0
-        for a in range(n):
-            if adj[best, a] and not done[a]:
-                nbrs[k] = a
-                k += 1
-        for x in range(k):
-            a = nbrs[x]
-            adj[a, best] = False
-            weight[a] -= log_card[best]
-            for y in range(k):
-                b = nbrs[y]
-                if a != b and not adj[a, b]:
-                    adj[a, b] = True
-                    weight[a] += log_card[b]
-    return order
-
-
-@numba.njit(cache=_CACHE)
-def _calibrate(scopes, tables, order, card, n_vars, cause_out, n_causes):
-    """Bucket elimination forward, then a backward (Hugin) pass: calibrated cliques.
-
-    Each clique's scope starts with the variable it eliminates (its slowest digit), so
-    summing that variable out and reading its marginal are contiguous passes. Writes
-    the posterior of every eliminated cause into ``cause_out`` and returns
-    ``(log P(e) of the component, clique scopes, clique beliefs, clique totals, consumer)``
-    where ``consumer[t]`` is the clique whose potential includes factor ``t`` (-1: none)
-    and each belief sums to its total. Returns log P(e) = NaN when a clique would exceed
-    ``MAX_TABLE_SIZE`` and -inf when the evidence has probability zero.
-    """
-    n = order.shape[0]
-    rank = np.full(n_vars, n, np.int64)
-    for i in range(n):
-        rank[order[i]] = i
-    # Bucket i lists the factors whose earliest-eliminated variable is order[i]: a linked
-    # list, head[i] -> nxt[t] -> ... -> -1.
-    head = np.full(n, -1, np.int64)
-    nxt = np.full(len(scopes) + n, -1, np.int64)
-    consumer = [-1 for _ in range(len(scopes))]
-    scratch = [np.empty(64, np.int64)]
-    c_scope = [np.empty(0, np.int64) for _ in range(0)]
-    c_belief = [np.empty(0) for _ in range(0)]
-    c_total = np.ones(n)
-    c_msg = np.empty(n, np.int64)
-    z = 1.0
-    log_scale = 0.0
-    for t in range(len(scopes)):
-        b = n
-        for x in scopes[t]:
-            b = min(b, rank[x])
-        if b == n:
-            z *= tables[t][0]
-        else:
-            nxt[t] = head[b]
-            head[b] = t
-    mark = np.zeros(n_vars, np.bool_)
-    gather = np.empty(n_vars, np.int64)
-    for i in range(n):
-        v = order[i]
-        d = 1
-        gather[0] = v
-        mark[v] = True
-        t = head[i]
-        while t >= 0:
-            for x in scopes[t]:
-                if not mark[x]:
-                    mark[x] = True
-                    gather[d] = x
-                    d += 1
-            t = nxt[t]
-        union = gather[:d].copy()
-        _sort_small(union[1:])
-        mark[union] = False
-        size = 1
-        for u in range(d):
-            size *= card[union[u]]
-        if size > MAX_TABLE_SIZE:
-            return np.nan, c_scope, c_belief, c_total, consumer
-        # psi = product of the members; msg = psi summed over v (the slowest digit).
-        psi = np.ones(size)
-        t = head[i]
-        while t >= 0:
-            idx = _index(union, scopes[t], card, scratch)
-            tab = tables[t]
-            for k in range(size):
-                psi[k] *= tab[idx[k]]
-            consumer[t] = i
-            t = nxt[t]
-        half = size // card[v]
-        msg = psi[:half].copy()
-        for s in range(1, card[v]):
-            block = psi[s * half : (s + 1) * half]
-            for k in range(half):
-                msg[k] += block[k]
-        peak = msg.max()
-        if not peak > 0.0:
-            return -np.inf, c_scope, c_belief, c_total, consumer
-        msg /= peak
-        log_scale += math.log(peak)
-        c_scope.append(union)
-        c_belief.append(psi)
-        c_msg[i] = len(scopes)
-        consumer.append(-1)
-        scopes.append(union[1:].copy())
-        tables.append(msg)
-        b = n
-        for x in union[1:]:
-            b = min(b, rank[x])
-        if b == n:
-            z *= msg[0]
-        else:
-            nxt[c_msg[i]] = head[b]
-            head[b] = c_msg[i]
-    if not z > 0.0:
-        return -np.inf, c_scope, c_belief, c_total, consumer
-    # Backward pass, parents (eliminated later) before children: belief = psi x delta,
-    # delta = (parent belief summed onto the separator) / (forward message).
-    for i in range(n - 1, -1, -1):
-        msg = tables[c_msg[i]]
-        half = msg.shape[0]
-        parent = consumer[c_msg[i]]
-        delta = np.ones(half)
-        if parent >= 0:
-            marg = np.zeros(half)
-            _project(c_belief[parent], c_scope[parent], card, scopes[c_msg[i]], marg, scratch)
-            for k in range(half):
-                delta[k] = marg[k] / (msg[k] * c_total[parent]) if msg[k] > 0.0 else 0.0
-        belief = c_belief[i]
-        total = 0.0
-        on = 0.0
-        for s in range(belief.shape[0] // half):
-            part = 0.0
-            block = belief[s * half : (s + 1) * half]
-            for k in range(half):
-                block[k] *= delta[k]
-                part += block[k]
-            total += part
-            if s == 1:
-                on = part
-        c_total[i] = total
-        v = order[i]
-        if v < n_causes:
-            cause_out[v] = on / total
-    return math.log(z) + log_scale, c_scope, c_belief, c_total, consumer
-
-
-@numba.njit(cache=_CACHE)
 def _unary(log_absent, log_surv, log_u):
     """(P(c absent | observed roots), P(c present | observed roots) x negative evidence)."""
     p1 = -math.expm1(log_absent) * math.exp(log_surv)
@@ -350,33 +110,47 @@ def _unary(log_absent, log_surv, log_u):
 
 
 @numba.njit(cache=_CACHE)
-def _finding_table(f, scope, w, log_q, mult):
-    """Noisy-OR P(f present | shared parents), private parents folded into log_q, mult."""
+def _finding_table(f, scope, w, log_q, mult, table):
+    """Write into ``table`` the noisy-OR P(f present | shared parents).
+
+    Private parents are folded into ``log_q`` and ``mult``.
+    """
     n_par = scope.shape[0]
-    table = np.empty(1 << n_par)
     for idx in range(1 << n_par):
         acc = log_q
         for j in range(n_par):
             if (idx >> (n_par - 1 - j)) & 1:
                 acc += w[scope[j], f]
         table[idx] = mult * -math.expm1(acc)
-    return table
 
 
 @numba.njit(cache=_CACHE)
-def _chain_head(w1, log_q, mult):
-    """Table over (c1, y1): y1 = the leak or c1 fires (the leak carries ``mult``)."""
-    table = np.empty(4)
+def _chain_head(w1, log_q, mult, table):
+    """Write into ``table`` the factor over (c1, y1): y1 = the leak or c1 fires.
+
+    The leak carries ``mult``.
+    """
     for c1 in range(2):
         acc = log_q + c1 * w1
         table[2 * c1] = mult * math.exp(acc)
         table[2 * c1 + 1] = mult * -math.expm1(acc)
-    return table
 
 
 @numba.njit(cache=_CACHE)
-def _chain_factors(w_f, scope, first_var, log_q, mult, scopes, tables):
-    """Append a positive finding's noisy-OR as a chain of small factors.
+def _new_factor(store, scope_len, table_len):
+    """Reserve the next factor of ``store`` (see ``_elimination``); return its views."""
+    fs_at, fs_len, ft_at, ft_len, sc, tb, cur = store
+    t = cur[0]
+    fs_at[t], fs_len[t], ft_at[t], ft_len[t] = cur[1], scope_len, cur[2], table_len
+    cur[0] += 1
+    cur[1] += scope_len
+    cur[2] += table_len
+    return sc[fs_at[t] : fs_at[t] + scope_len], tb[ft_at[t] : ft_at[t] + table_len]
+
+
+@numba.njit(cache=_CACHE)
+def _chain_factors(w_f, scope, first_var, log_q, mult, store):
+    """Add a positive finding's noisy-OR to ``store`` as a chain of small factors.
 
     With parents c1..cn (``scope``) and new binary variables y1..y(n-1) numbered from
     ``first_var``: y1 = leak or c1 fires, yk = y(k-1) or ck fires, and the finding is
@@ -385,18 +159,22 @@ def _chain_factors(w_f, scope, first_var, log_q, mult, scopes, tables):
     the largest factor has three variables instead of n (Heckerman & Breese 1996).
     """
     n = scope.shape[0]
-    scopes.append(np.array([scope[0], first_var], np.int64))
-    tables.append(_chain_head(w_f[scope[0]], log_q, mult))
+    sc, tab = _new_factor(store, 2, 4)
+    sc[0], sc[1] = scope[0], first_var
+    _chain_head(w_f[scope[0]], log_q, mult, tab)
     for k in range(1, n):
         fires = -math.expm1(w_f[scope[k]])  # P(ck fires | ck present)
         silent = math.exp(w_f[scope[k]])
         prev = first_var + k - 1
         if k < n - 1:  # (ck, y(k-1), yk), yk fastest
-            scopes.append(np.array([scope[k], prev, prev + 1], np.int64))
-            tables.append(np.array([1.0, 0.0, 0.0, 1.0, silent, fires, 0.0, 1.0]))
+            sc, tab = _new_factor(store, 3, 8)
+            sc[0], sc[1], sc[2] = scope[k], prev, prev + 1
+            tab[0], tab[1], tab[2], tab[3] = 1.0, 0.0, 0.0, 1.0
+            tab[4], tab[5], tab[6], tab[7] = silent, fires, 0.0, 1.0
         else:  # (cn, y(n-1)): the finding is present
-            scopes.append(np.array([scope[k], prev], np.int64))
-            tables.append(np.array([0.0, 1.0, fires, 1.0]))
+            sc, tab = _new_factor(store, 2, 4)
+            sc[0], sc[1] = scope[k], prev
+            tab[0], tab[1], tab[2], tab[3] = 0.0, 1.0, fires, 1.0
 
 
 @numba.njit(cache=_CACHE)
@@ -520,112 +298,173 @@ def _infer_case(root_ev, finding_ev, m, out):
             log_pe += math.log(z)
     # Positive findings with many shared parents are chained (see _chain_factors); each
     # chain adds binary variables after the causes and roots.
+    n_pos = len(positives)
+    pos_par = np.zeros(n_pos, np.int64)  # shared (non-private) parents of each positive
+    pos_root = np.zeros(n_pos, np.int64)  # its component
     n_chain = 0
-    for f in positives:
-        n_par = 0
+    for j in range(n_pos):
+        f = positives[j]
         for c in range(n_causes):
-            if w[c, f] != 0.0 and not private[c]:
-                n_par += 1
-        if n_par > CHAIN_MIN_PARENTS:
-            n_chain += n_par - 1
-    card_all = np.full(n_vars + n_chain, 2, np.int64)
+            if w[c, f] != 0.0:
+                pos_root[j] = _find(parent, c)
+                if not private[c]:
+                    pos_par[j] += 1
+        if pos_par[j] > CHAIN_MIN_PARENTS:
+            n_chain += pos_par[j] - 1
+    n_all = n_vars + n_chain
+    card_all = np.full(n_all, 2, np.int64)
     for r in range(n_roots):
         card_all[n_causes + r] = card[r]
+    n_latent_par = np.zeros(n_causes, np.int64)
+    for c in range(n_causes):
+        for r in range(n_roots):
+            if latent[r] and cause_root[c, r]:
+                n_latent_par[c] += 1
     next_var = n_vars
     done = np.zeros(n_vars, np.bool_)
+    variables = np.empty(n_all, np.int64)
     # 5. Each component: build factors, calibrate, read the posteriors.
     for seed in range(n_vars):
         if not in_ve[seed] or done[seed]:
             continue
         root = _find(parent, seed)
-        variables = []  # to eliminate: non-private causes and latent roots
+        # Sizes first, so each buffer is allocated once.
+        n_var = 0
+        n_fac = 0
+        sc_total = 0
+        tb_total = 0
         for x in range(n_vars):
             if in_ve[x] and _find(parent, x) == root:
                 done[x] = True
-                if x >= n_causes or not private[x]:
-                    variables.append(x)
-        scopes = [np.empty(0, np.int64) for _ in range(0)]
-        tables = [np.empty(0) for _ in range(0)]
-        for x in variables:
+                if x < n_causes and private[x]:
+                    continue
+                variables[n_var] = x
+                n_var += 1
+                n_fac += 1
+                if x < n_causes:
+                    size = 2
+                    for r in range(n_roots):
+                        if latent[r] and cause_root[x, r]:
+                            size *= card[r]
+                    sc_total += 1 + n_latent_par[x]
+                    tb_total += size
+                else:
+                    sc_total += 1
+                    tb_total += card[x - n_causes]
+        n_base = n_var  # causes and roots; chain variables come after them
+        for j in range(n_pos):
+            if pos_root[j] != root:
+                continue
+            k = pos_par[j]
+            if k <= CHAIN_MIN_PARENTS:
+                n_fac += 1
+                sc_total += k
+                tb_total += 1 << k
+            else:
+                n_fac += k
+                sc_total += 3 * k - 2
+                tb_total += 8 * k - 8
+                n_var += k - 1
+        cap = n_fac + n_var
+        store = (
+            np.empty(cap, np.int64),
+            np.empty(cap, np.int64),
+            np.empty(cap, np.int64),
+            np.empty(cap, np.int64),
+            np.empty(sc_total + n_var * n_var, np.int64),
+            np.empty(tb_total),
+            np.zeros(3, np.int64),
+        )
+        for i in range(n_base):
+            x = variables[i]
             if x < n_causes:  # P(c | latent parents) x negative evidence
-                c = x
-                n_par = 0
+                size = 2
                 for r in range(n_roots):
-                    if latent[r] and cause_root[c, r]:
-                        n_par += 1
-                scope = np.empty(n_par + 1, np.int64)
-                scope[0] = c
+                    if latent[r] and cause_root[x, r]:
+                        size *= card[r]
+                scope, tab = _new_factor(store, 1 + n_latent_par[x], size)
+                scope[0] = x
                 j = 1
                 for r in range(n_roots):
-                    if latent[r] and cause_root[c, r]:
+                    if latent[r] and cause_root[x, r]:
                         scope[j] = n_causes + r
                         j += 1
-                scopes.append(scope)
-                tables.append(
-                    _cause_table(
-                        c,
-                        scope[1:],
-                        card_all,
-                        n_causes,
-                        log_absent[c],
-                        log_surv[c],
-                        slot_of,
-                        slot_inh,
-                        slot_surv,
-                        log_u[c],
-                    )
+                _cause_table(
+                    x,
+                    scope[1:],
+                    card_all,
+                    n_causes,
+                    log_absent[x],
+                    log_surv[x],
+                    slot_of,
+                    slot_inh,
+                    slot_surv,
+                    log_u[x],
+                    tab,
                 )
             else:  # prior of a latent root
                 r = x - n_causes
-                scopes.append(np.array([x], np.int64))
-                tables.append(root_prior[r, : card[r]].copy())
-        finding_factor = []  # (positive finding, its factor index), for private causes
-        for f in positives:
-            if _find(parent, int(np.argmax(w[:, f] != 0.0))) != root:
+                scope, tab = _new_factor(store, 1, card[r])
+                scope[0] = x
+                tab[:] = root_prior[r, : card[r]]
+        n_var = n_base
+        leak_factor = np.full(n_pos, -1, np.int64)  # factor carrying each finding's leak
+        for j in range(n_pos):
+            if pos_root[j] != root:
                 continue
+            f = positives[j]
+            k = pos_par[j]
             log_q, mult = _fold_private(
                 f, -1, w, private, log_absent, log_surv, log_u, finding_log_leak[f]
             )
-            n_par = 0
+            leak_factor[j] = store[6][0]
+            if k <= CHAIN_MIN_PARENTS:
+                scope, tab = _new_factor(store, k, 1 << k)
+            else:
+                scope = np.empty(k, np.int64)
+            i = 0
             for c in range(n_causes):
                 if w[c, f] != 0.0 and not private[c]:
-                    n_par += 1
-            scope = np.empty(n_par, np.int64)
-            j = 0
-            for c in range(n_causes):
-                if w[c, f] != 0.0 and not private[c]:
-                    scope[j] = c
-                    j += 1
-            finding_factor.append((f, len(scopes)))
-            if n_par <= CHAIN_MIN_PARENTS:
-                scopes.append(scope)
-                tables.append(_finding_table(f, scope, w, log_q, mult))
+                    scope[i] = c
+                    i += 1
+            if k <= CHAIN_MIN_PARENTS:
+                _finding_table(f, scope, w, log_q, mult, tab)
                 continue
-            for k in range(n_par - 1):
-                variables.append(next_var + k)
-            _chain_factors(w[:, f], scope, next_var, log_q, mult, scopes, tables)
-            next_var += n_par - 1
-        order = _elimination_order(variables, scopes, card_all, card_all.shape[0])
-        log_z, c_scope, beliefs, totals, consumer = _calibrate(
-            scopes, tables, order, card_all, card_all.shape[0], out, n_causes
+            _chain_factors(w[:, f], scope, next_var, log_q, mult, store)
+            for i in range(k - 1):
+                variables[n_var] = next_var + i
+                n_var += 1
+            next_var += k - 1
+        fs_at, fs_len, ft_at, ft_len, sc, tb, cur = store
+        order = elimination_order(variables[:n_var], n_fac, fs_at, fs_len, sc, card_all, n_all)
+        log_z, cs_at, cs_len, bel, cb_at, total, consumer = calibrate(
+            n_fac, fs_at, fs_len, ft_at, ft_len, sc, cur[1], tb, order, card_all, n_all
         )
         if not log_z > -np.inf:
             return log_z
         log_pe += log_z
+        for i in range(n_var):
+            if order[i] < n_causes:
+                out[order[i]] = marginal_of_first(bel, cb_at, 2, i, total)
         # Private causes: P(p, e) / P(e) = E_belief[ phi_f with p present / phi_f ].
-        for f, t in finding_factor:
-            scope = scopes[t]
-            base = tables[t]
+        for j in range(n_pos):
+            t = leak_factor[j]
+            if t < 0:
+                continue
+            f = positives[j]
+            scope = sc[fs_at[t] : fs_at[t] + fs_len[t]]
+            base = tb[ft_at[t] : ft_at[t] + ft_len[t]]
             for p in range(n_causes):
                 if not (private[p] and w[p, f] != 0.0):
                     continue
                 log_q, mult = _fold_private(
                     f, p, w, private, log_absent, log_surv, log_u, finding_log_leak[f]
                 )
-                if scope.shape[0] == 2 and scope[1] >= n_vars:  # head of a chain
-                    ratio = _chain_head(w[scope[0], f], log_q, mult)
+                ratio = np.empty(base.shape[0])
+                if pos_par[j] > CHAIN_MIN_PARENTS:  # the head of a chain
+                    _chain_head(w[scope[0], f], log_q, mult, ratio)
                 else:
-                    ratio = _finding_table(f, scope, w, log_q, mult)
+                    _finding_table(f, scope, w, log_q, mult, ratio)
                 for k in range(ratio.shape[0]):
                     ratio[k] = ratio[k] / base[k] if base[k] > 0.0 else 0.0
                 k_clique = consumer[t]
@@ -633,15 +472,15 @@ def _infer_case(root_ev, finding_ev, m, out):
                     out[p] = ratio[0]
                     continue
                 marg = np.zeros(ratio.shape[0])
-                _project(
-                    beliefs[k_clique],
-                    c_scope[k_clique],
+                project(
+                    bel[cb_at[k_clique] : cb_at[k_clique + 1]],
+                    sc[cs_at[k_clique] : cs_at[k_clique] + cs_len[k_clique]],
                     card_all,
                     scope,
                     marg,
                     [np.empty(0, np.int64)],
                 )
-                out[p] = np.dot(marg, ratio) / totals[k_clique]
+                out[p] = np.dot(marg, ratio) / total[k_clique]
     return log_pe
 
 

@@ -1,0 +1,341 @@
+"""Exact sum-product over a set of discrete factors: the engine's table kernels.
+
+The noisy-OR specific part of the engine (``engine.py``) turns one case's evidence into
+factors; this module eliminates them. Factors live in flat arrays rather than lists of
+arrays, so a case allocates a handful of buffers instead of several per clique:
+
+- ``sc``: every scope, back to back (variable ids); factor ``t``'s scope is
+  ``sc[fs_at[t] : fs_at[t] + fs_len[t]]``;
+- ``tb``: every table, back to back; factor ``t``'s table is
+  ``tb[ft_at[t] : ft_at[t] + ft_len[t]]``, row-major in its scope's order (the last
+  variable fastest).
+
+:func:`calibrate` runs bucket elimination forward and a Hugin pass backward, so every
+clique ends up holding the joint posterior of its variables (up to a known total).
+Each clique's scope starts with the variable it eliminates (its slowest digit): summing
+that variable out, and reading its marginal, are contiguous passes.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+import numba
+import numpy as np
+
+__all__ = ["MAX_TABLE_SIZE", "calibrate", "elimination_order", "project"]
+
+#: Largest clique table (entries) one elimination step may build.
+MAX_TABLE_SIZE = 1 << 24
+_CACHE = os.environ.get("DIFFDX_NUMBA_CACHE", "1") != "0"
+
+
+@numba.njit(cache=_CACHE)
+def _index(union, scope, card, scratch):
+    """For each entry of a table over ``union``, its index in a table over ``scope``.
+
+    ``scope`` holds a subset of ``union``'s variables, in any order. Built in
+    ``scratch[0]`` (grown when too small); returns a view of it.
+    """
+    d = union.shape[0]
+    size = 1
+    for u in range(d):
+        size *= card[union[u]]
+    if scratch[0].shape[0] < size:
+        scratch[0] = np.empty(max(size, 2 * scratch[0].shape[0]), np.int64)
+    out = scratch[0][:size]
+    _fill_index(union, scope, card, out)
+    return out
+
+
+@numba.njit(cache=_CACHE)
+def _fill_index(union, scope, card, out):
+    """Write into ``out`` the index map of :func:`_index`, by doubling.
+
+    One contiguous pass per variable of ``union``.
+    """
+    d = union.shape[0]
+    out[0] = 0
+    length = 1
+    for u in range(d):
+        c = card[union[u]]
+        stride = 0
+        s = 1
+        for p in range(scope.shape[0] - 1, -1, -1):
+            if scope[p] == union[u]:
+                stride = s
+                break
+            s *= card[scope[p]]
+        if c == 2:
+            for i in range(length - 1, -1, -1):
+                base = out[i]
+                out[2 * i + 1] = base + stride
+                out[2 * i] = base
+        else:
+            for i in range(length - 1, -1, -1):
+                base = out[i]
+                for j in range(c - 1, -1, -1):
+                    out[i * c + j] = base + j * stride
+        length *= c
+
+
+@numba.njit(cache=_CACHE)
+def project(table, union, card, scope, out, scratch):
+    """Add each entry of ``table`` (over ``union``) into ``out`` (over ``scope``, a subset)."""
+    idx = _index(union, scope, card, scratch)
+    for k in range(table.shape[0]):
+        out[idx[k]] += table[k]
+
+
+@numba.njit(cache=_CACHE)
+def _sort_small(a):
+    """Sort a short int array in place (insertion sort: no set-up cost)."""
+    for i in range(1, a.shape[0]):
+        x = a[i]
+        j = i - 1
+        while j >= 0 and a[j] > x:
+            a[j + 1] = a[j]
+            j -= 1
+        a[j + 1] = x
+
+
+@numba.njit(cache=_CACHE)
+def elimination_order(variables, n_fac, fs_at, fs_len, sc, card, n_vars):
+    """Greedy order on the interaction graph: smallest clique (product of cards) first.
+
+    Each step's clique weight is kept up to date incrementally (in log space), so an
+    order costs about ``n * degree**2`` rather than ``n**3``.
+    """
+    n = variables.shape[0]
+    local = np.full(n_vars, -1, np.int64)
+    for i in range(n):
+        local[variables[i]] = i
+    log_card = np.empty(n)
+    for i in range(n):
+        log_card[i] = math.log(card[variables[i]])
+    adj = np.zeros((n, n), np.bool_)
+    for t in range(n_fac):
+        at, ln = fs_at[t], fs_len[t]
+        for a in range(at, at + ln):
+            for b in range(at, at + ln):
+                ia, ib = local[sc[a]], local[sc[b]]
+                if ia >= 0 and ib >= 0 and ia != ib:
+                    adj[ia, ib] = True
+    weight = log_card.copy()  # log of the clique size eliminating i would build
+    for i in range(n):
+        for j in range(n):
+            if adj[i, j]:
+                weight[i] += log_card[j]
+    done = np.zeros(n, np.bool_)
+    order = np.empty(n, np.int64)
+    nbrs = np.empty(n, np.int64)
+    for step in range(n):
+        best = -1
+        for i in range(n):
+            if not done[i] and (best < 0 or weight[i] < weight[best] - 1e-9):
+                best = i
+        order[step] = variables[best]
+        done[best] = True
+        k = 0
+        for a in range(n):
+            if adj[best, a] and not done[a]:
+                nbrs[k] = a
+                k += 1
+        for x in range(k):
+            a = nbrs[x]
+            adj[a, best] = False
+            weight[a] -= log_card[best]
+            for y in range(k):
+                b = nbrs[y]
+                if a != b and not adj[a, b]:
+                    adj[a, b] = True
+                    weight[a] += log_card[b]
+    return order
+
+
+@numba.njit(cache=_CACHE)
+def calibrate(n_fac, fs_at, fs_len, ft_at, ft_len, sc, sc_used, tb, order, card, n_vars):
+    """Eliminate ``order`` forward, then calibrate every clique backward (Hugin).
+
+    Parameters
+    ----------
+    n_fac : int
+        Number of input factors; ``fs_at``, ``fs_len``, ``ft_at`` and ``ft_len`` have room
+        for ``n_fac + len(order)`` (one message per eliminated variable), and ``sc`` for
+        ``sc_used + len(order) ** 2`` more ids (the cliques' scopes).
+    order : int array
+        Every variable that appears in a factor, in elimination order.
+
+    Returns
+    -------
+    log_z : float
+        ``log`` of the sum of the product of all factors; NaN when a clique would exceed
+        ``MAX_TABLE_SIZE``, -inf when the sum is zero.
+    cs_at, cs_len : int arrays
+        Clique ``i``'s scope is ``sc[cs_at[i] : cs_at[i] + cs_len[i]]``; it starts with
+        ``order[i]``.
+    bel, cb_at : arrays
+        Clique ``i``'s belief is ``bel[cb_at[i] : ...]`` (its table size), proportional to
+        the posterior joint of its scope and summing to ``total[i]``.
+    total : float array
+    consumer : int array
+        For each input factor, the clique whose potential includes it (-1: none, for a
+        factor over no variables).
+    """
+    n = order.shape[0]
+    rank = np.full(n_vars, n, np.int64)
+    for i in range(n):
+        rank[order[i]] = i
+    # Bucket i lists the factors whose earliest-eliminated variable is order[i], as a
+    # linked list: head[i] -> nxt[t] -> ... -> -1. Factor n_fac + i is clique i's message.
+    head = np.full(n, -1, np.int64)
+    nxt = np.full(n_fac + n, -1, np.int64)
+    consumer = np.full(n_fac + n, -1, np.int64)
+    z = 1.0
+    for t in range(n_fac):
+        b = n
+        for a in range(fs_at[t], fs_at[t] + fs_len[t]):
+            b = min(b, rank[sc[a]])
+        if b == n:
+            z *= tb[ft_at[t]]
+        else:
+            nxt[t] = head[b]
+            head[b] = t
+    # Symbolic pass: every clique's scope and size, before any arithmetic.
+    cs_at = np.empty(n, np.int64)
+    cs_len = np.empty(n, np.int64)
+    cb_at = np.empty(n + 1, np.int64)
+    mark = np.zeros(n_vars, np.bool_)
+    used = sc_used
+    cb_at[0] = 0
+    msg_size = 0
+    for i in range(n):
+        v = order[i]
+        sc[used] = v
+        mark[v] = True
+        d = 1
+        t = head[i]
+        while t >= 0:
+            for a in range(fs_at[t], fs_at[t] + fs_len[t]):
+                x = sc[a]
+                if not mark[x]:
+                    mark[x] = True
+                    sc[used + d] = x
+                    d += 1
+            consumer[t] = i
+            t = nxt[t]
+        union = sc[used : used + d]
+        _sort_small(union[1:])
+        size = 1
+        for u in range(d):
+            mark[union[u]] = False
+            size *= card[union[u]]
+        if size > MAX_TABLE_SIZE:
+            return np.nan, cs_at, cs_len, tb, cb_at, np.ones(n), consumer
+        cs_at[i] = used
+        cs_len[i] = d
+        cb_at[i + 1] = cb_at[i] + size
+        used += d
+        m = n_fac + i
+        fs_at[m] = cs_at[i] + 1
+        fs_len[m] = d - 1
+        ft_len[m] = size // card[v]
+        msg_size += ft_len[m]
+        b = n
+        for u in range(1, d):
+            b = min(b, rank[union[u]])
+        if b < n:
+            nxt[m] = head[b]
+            head[b] = m
+    # Beliefs, then messages, in one buffer.
+    bel = np.empty(cb_at[n] + msg_size)
+    at = cb_at[n]
+    for i in range(n):
+        ft_at[n_fac + i] = at
+        at += ft_len[n_fac + i]
+    scratch = [np.empty(64, np.int64)]
+    log_scale = 0.0
+    for i in range(n):
+        union = sc[cs_at[i] : cs_at[i] + cs_len[i]]
+        psi = bel[cb_at[i] : cb_at[i + 1]]
+        first = True
+        t = head[i]
+        while t >= 0:
+            scope = sc[fs_at[t] : fs_at[t] + fs_len[t]]
+            if t < n_fac:
+                tab = tb[ft_at[t] : ft_at[t] + ft_len[t]]
+            else:
+                tab = bel[ft_at[t] : ft_at[t] + ft_len[t]]
+            idx = _index(union, scope, card, scratch)
+            if first:
+                for k in range(psi.shape[0]):
+                    psi[k] = tab[idx[k]]
+                first = False
+            else:
+                for k in range(psi.shape[0]):
+                    psi[k] *= tab[idx[k]]
+            t = nxt[t]
+        if first:
+            psi[:] = 1.0
+        m = n_fac + i
+        half = ft_len[m]
+        msg = bel[ft_at[m] : ft_at[m] + half]
+        msg[:] = psi[:half]
+        for s in range(1, card[order[i]]):
+            block = psi[s * half : (s + 1) * half]
+            for k in range(half):
+                msg[k] += block[k]
+        peak = msg.max()
+        if not peak > 0.0:
+            return -np.inf, cs_at, cs_len, bel, cb_at, np.ones(n), consumer
+        msg /= peak
+        log_scale += math.log(peak)
+        if cs_len[i] == 1:  # a message over no variables
+            z *= msg[0]
+    if not z > 0.0:
+        return -np.inf, cs_at, cs_len, bel, cb_at, np.ones(n), consumer
+    # Backward pass, parents (eliminated later) before children: belief = psi x delta,
+    # delta = (parent belief summed onto the separator) / (forward message).
+    total = np.ones(n)
+    work = np.empty(2 * max(1, msg_size))
+    for i in range(n - 1, -1, -1):
+        m = n_fac + i
+        half = ft_len[m]
+        msg = bel[ft_at[m] : ft_at[m] + half]
+        delta = work[:half]
+        delta[:] = 1.0
+        parent = consumer[m]
+        if parent >= 0:
+            marg = work[half : 2 * half]
+            marg[:] = 0.0
+            project(
+                bel[cb_at[parent] : cb_at[parent + 1]],
+                sc[cs_at[parent] : cs_at[parent] + cs_len[parent]],
+                card,
+                sc[fs_at[m] : fs_at[m] + fs_len[m]],
+                marg,
+                scratch,
+            )
+            for k in range(half):
+                delta[k] = marg[k] / (msg[k] * total[parent]) if msg[k] > 0.0 else 0.0
+        belief = bel[cb_at[i] : cb_at[i + 1]]
+        acc = 0.0
+        for s in range(belief.shape[0] // half):
+            block = belief[s * half : (s + 1) * half]
+            for k in range(half):
+                block[k] *= delta[k]
+                acc += block[k]
+        total[i] = acc
+    return math.log(z) + log_scale, cs_at, cs_len, bel, cb_at, total, consumer
+
+
+@numba.njit(cache=_CACHE)
+def marginal_of_first(bel, cb_at, card_first, i, total):
+    """P(first variable of clique ``i`` = 1 | evidence), from its calibrated belief."""
+    size = cb_at[i + 1] - cb_at[i]
+    half = size // card_first
+    on = 0.0
+    for k in range(cb_at[i] + half, cb_at[i] + 2 * half):
+        on += bel[k]
+    return on / total[i]
