@@ -32,28 +32,12 @@ _CACHE = os.environ.get("DIFFDX_NUMBA_CACHE", "1") != "0"
 
 
 @numba.njit(cache=_CACHE)
-def _index(union, scope, card, scratch):
-    """For each entry of a table over ``union``, its index in a table over ``scope``.
-
-    ``scope`` holds a subset of ``union``'s variables, in any order. Built in
-    ``scratch[0]`` (grown when too small); returns a view of it.
-    """
-    d = union.shape[0]
-    size = 1
-    for u in range(d):
-        size *= card[union[u]]
-    if scratch[0].shape[0] < size:
-        scratch[0] = np.empty(max(size, 2 * scratch[0].shape[0]), np.int64)
-    out = scratch[0][:size]
-    _fill_index(union, scope, card, out)
-    return out
-
-
-@numba.njit(cache=_CACHE)
 def _fill_index(union, scope, card, out):
-    """Write into ``out`` the index map of :func:`_index`, by doubling.
+    """For each entry of a table over ``union``, write its index in a table over ``scope``.
 
-    One contiguous pass per variable of ``union``.
+    ``scope`` holds a subset of ``union``'s variables, in any order; ``out`` has the
+    size of the table over ``union``. Built by doubling, one contiguous pass per
+    variable.
     """
     d = union.shape[0]
     out[0] = 0
@@ -82,8 +66,12 @@ def _fill_index(union, scope, card, out):
 
 @numba.njit(cache=_CACHE)
 def project(table, union, card, scope, out, scratch):
-    """Add each entry of ``table`` (over ``union``) into ``out`` (over ``scope``, a subset)."""
-    idx = _index(union, scope, card, scratch)
+    """Add each entry of ``table`` (over ``union``) into ``out`` (over ``scope``, a subset).
+
+    ``scratch`` is an int array at least as long as ``table``.
+    """
+    idx = scratch[: table.shape[0]]
+    _fill_index(union, scope, card, idx)
     for k in range(table.shape[0]):
         out[idx[k]] += table[k]
 
@@ -210,6 +198,7 @@ def calibrate(n_fac, fs_at, fs_len, ft_at, ft_len, sc, sc_used, tb, order, card,
     used = sc_used
     cb_at[0] = 0
     msg_size = 0
+    max_size = 1
     for i in range(n):
         v = order[i]
         sc[used] = v
@@ -236,6 +225,7 @@ def calibrate(n_fac, fs_at, fs_len, ft_at, ft_len, sc, sc_used, tb, order, card,
         cs_at[i] = used
         cs_len[i] = d
         cb_at[i + 1] = cb_at[i] + size
+        max_size = max(max_size, size)
         used += d
         m = n_fac + i
         fs_at[m] = cs_at[i] + 1
@@ -254,7 +244,7 @@ def calibrate(n_fac, fs_at, fs_len, ft_at, ft_len, sc, sc_used, tb, order, card,
     for i in range(n):
         ft_at[n_fac + i] = at
         at += ft_len[n_fac + i]
-    scratch = [np.empty(64, np.int64)]
+    scratch = np.empty(max_size, np.int64)
     log_scale = 0.0
     for i in range(n):
         union = sc[cs_at[i] : cs_at[i] + cs_len[i]]
@@ -267,7 +257,8 @@ def calibrate(n_fac, fs_at, fs_len, ft_at, ft_len, sc, sc_used, tb, order, card,
                 tab = tb[ft_at[t] : ft_at[t] + ft_len[t]]
             else:
                 tab = bel[ft_at[t] : ft_at[t] + ft_len[t]]
-            idx = _index(union, scope, card, scratch)
+            idx = scratch[: psi.shape[0]]
+            _fill_index(union, scope, card, idx)
             if first:
                 for k in range(psi.shape[0]):
                     psi[k] = tab[idx[k]]
@@ -277,19 +268,22 @@ def calibrate(n_fac, fs_at, fs_len, ft_at, ft_len, sc, sc_used, tb, order, card,
                     psi[k] *= tab[idx[k]]
             t = nxt[t]
         if first:
-            psi[:] = 1.0
+            for k in range(psi.shape[0]):
+                psi[k] = 1.0
         m = n_fac + i
         half = ft_len[m]
         msg = bel[ft_at[m] : ft_at[m] + half]
-        msg[:] = psi[:half]
-        for s in range(1, card[order[i]]):
-            block = psi[s * half : (s + 1) * half]
-            for k in range(half):
-                msg[k] += block[k]
-        peak = msg.max()
+        peak = 0.0
+        for k in range(half):
+            acc = psi[k]
+            for s in range(1, card[order[i]]):
+                acc += psi[s * half + k]
+            msg[k] = acc
+            peak = max(peak, acc)
         if not peak > 0.0:
             return -np.inf, cs_at, cs_len, bel, cb_at, np.ones(n), consumer
-        msg /= peak
+        for k in range(half):
+            msg[k] /= peak
         log_scale += math.log(peak)
         if cs_len[i] == 1:  # a message over no variables
             z *= msg[0]
@@ -304,11 +298,14 @@ def calibrate(n_fac, fs_at, fs_len, ft_at, ft_len, sc, sc_used, tb, order, card,
         half = ft_len[m]
         msg = bel[ft_at[m] : ft_at[m] + half]
         delta = work[:half]
-        delta[:] = 1.0
         parent = consumer[m]
-        if parent >= 0:
+        if parent < 0:
+            for k in range(half):
+                delta[k] = 1.0
+        else:
             marg = work[half : 2 * half]
-            marg[:] = 0.0
+            for k in range(half):
+                marg[k] = 0.0
             project(
                 bel[cb_at[parent] : cb_at[parent + 1]],
                 sc[cs_at[parent] : cs_at[parent] + cs_len[parent]],

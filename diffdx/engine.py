@@ -478,7 +478,7 @@ def _infer_case(root_ev, finding_ev, m, out):
                     card_all,
                     scope,
                     marg,
-                    [np.empty(0, np.int64)],
+                    np.empty(cb_at[k_clique + 1] - cb_at[k_clique], np.int64),
                 )
                 out[p] = np.dot(marg, ratio) / total[k_clique]
     return log_pe
