@@ -197,12 +197,29 @@ def score_file(
 
 
 def _write_chunk(frame: pd.DataFrame, tmp: Path, fmt: str, writer, *, sep: str, first: bool):
-    if fmt == "csv":
-        frame.to_csv(tmp, mode="w" if first else "a", header=first, index=False, sep=sep)
-        return None
     pa, pq = _pyarrow()
     table = pa.Table.from_pandas(frame, preserve_index=False)
+    if fmt == "csv":
+        _append_csv(table, tmp, sep=sep, first=first)
+        return None
     if writer is None:
         writer = pq.ParquetWriter(tmp, table.schema)
     writer.write_table(table.cast(writer.schema))
     return writer
+
+
+def _append_csv(table, path: Path, *, sep: str, first: bool) -> None:
+    """Write ``table`` as CSV with Arrow's writer (many times faster than pandas').
+
+    Missing values are empty cells; text is quoted; booleans are written ``True`` /
+    ``False``, as pandas writes them.
+    """
+    import pyarrow.compute as pc
+    import pyarrow.csv as pa_csv
+
+    for i, column in enumerate(table.schema):
+        if column.type == "bool":
+            table = table.set_column(i, column.name, pc.if_else(table[i], "True", "False"))
+    options = pa_csv.WriteOptions(include_header=first, delimiter=sep, quoting_style="needed")
+    with open(path, "wb" if first else "ab") as sink:
+        pa_csv.write_csv(table, sink, options)

@@ -79,28 +79,30 @@ def assess(
     levels = np.where(cause_level < len(URGENCY_LEVELS), cause_level, _ROUTINE).astype(np.int8)
     levels[red_any | combo_hit.any(axis=1)] = _EMERGENCY
 
-    red_ids = np.flatnonzero(red_cols)
-    reasons: list[tuple[str, ...]] = []
-    for i in range(n):
-        why = [
-            f"red flag: {kb.findings[f].label} (seek immediate care)"
-            for f in red_ids
-            if present[i, f]
-        ]
-        why += [
+    # Reasons, built from the non-zero entries only (a Python loop per row would
+    # dominate batch scoring).
+    why: list[list[str]] = [[] for _ in range(n)]
+    red_text = [f"red flag: {f.label} (seek immediate care)" for f in kb.findings]
+    for i, f in zip(*np.nonzero(present & red_cols), strict=True):
+        why[i].append(red_text[f])
+    for k, (combo, _) in enumerate(combos):
+        text = (
             f"red flag: {' + '.join(kb.by_id[f].label for f in combo.all_of)} (seek immediate care)"
-            for k, (combo, _) in enumerate(combos)
-            if combo_hit[i, k]
-        ]
-        passing = np.flatnonzero(passes[i])
-        for c in passing[np.argsort(-posteriors[i, passing], kind="stable")]:
-            cause = kb.causes[c]
-            if urgency[c] <= max(levels[i], 1):
-                why.append(
-                    f"{cause.label}: {posteriors[i, c]:.1%} reaches its action threshold "
-                    f"{cause.action_threshold:.1%} ({cause.urgency})"
-                )
-        if not why:
-            why.append("no cause reaches its action threshold; a routine assessment is advised")
-        reasons.append(tuple(why))
+        )
+        for i in np.flatnonzero(combo_hit[:, k]):
+            why[i].append(text)
+    shown = passes & (urgency[None, :] <= np.maximum(levels, 1)[:, None])
+    rows, cols = np.nonzero(shown)
+    values = posteriors[rows, cols]
+    order = np.lexsort((cols, -values, rows))  # by row, then most probable first
+    head = [f"{c.label}: " for c in kb.causes]
+    tail = [
+        f" reaches its action threshold {c.action_threshold:.1%} ({c.urgency})" for c in kb.causes
+    ]
+    for i, c, p in zip(
+        rows[order].tolist(), cols[order].tolist(), values[order].tolist(), strict=True
+    ):
+        why[i].append(f"{head[c]}{p:.1%}{tail[c]}")
+    routine = "no cause reaches its action threshold; a routine assessment is advised"
+    reasons = [tuple(w) if w else (routine,) for w in why]
     return levels, reasons
