@@ -178,6 +178,49 @@ def _chain_factors(w_f, scope, first_var, log_q, mult, store):
 
 
 @numba.njit(cache=_CACHE)
+def _cause_chain(
+    c, parents, card, n_causes, log_absent, log_surv, slot_of, slot_inh, log_u, first_var, store
+):
+    """Add P(c | latent parents) x negative evidence to ``store`` as a chain of factors.
+
+    The noisy-OR part is chained as for positive findings (y1 = leak or r1 fires, ...,
+    with new binary variables from ``first_var``), and the last link yields c itself:
+    c = (y(k-1) or rk fires) and not stopped by the (observed) protective factors,
+    whose survival ``exp(log_surv)`` and the negative evidence ``exp(log_u)`` weigh
+    c = 1. Only for causes whose latent parents are all risk factors (no survival
+    term depends on them). Every entry is a sum of non-negative terms.
+    """
+    k = parents.shape[0]
+    keep = math.exp(log_surv)  # P(not stopped by a protective factor)
+    stop = -math.expm1(log_surv)
+    weight_on = keep * math.exp(log_u)
+    for j in range(k):
+        r = parents[j] - n_causes
+        n_states = card[parents[j]]
+        if j == 0:
+            scope, tab = _new_factor(store, 2, 2 * n_states)
+            scope[0], scope[1] = parents[0], first_var
+        else:
+            out = c if j == k - 1 else first_var + j
+            scope, tab = _new_factor(store, 3, 4 * n_states)
+            scope[0], scope[1], scope[2] = parents[j], first_var + j - 1, out
+        for s in range(n_states):
+            slot = slot_of[r, s]
+            log_q = slot_inh[slot, c] if slot >= 0 else 0.0
+            if j == 0:  # (r1, y1): y1 = leak or r1 fires
+                tab[2 * s] = math.exp(log_absent + log_q)
+                tab[2 * s + 1] = -math.expm1(log_absent + log_q)
+            elif j < k - 1:  # (rj, y(j-1), yj)
+                tab[4 * s], tab[4 * s + 1] = math.exp(log_q), -math.expm1(log_q)
+                tab[4 * s + 2], tab[4 * s + 3] = 0.0, 1.0
+            else:  # (rk, y(k-1), c)
+                tab[4 * s] = math.exp(log_q + log_surv) + stop
+                tab[4 * s + 1] = -math.expm1(log_q) * weight_on
+                tab[4 * s + 2] = stop
+                tab[4 * s + 3] = weight_on
+
+
+@numba.njit(cache=_CACHE)
 def _fold_private(f, clamp, w, private, log_absent, log_surv, log_u, log_leak):
     """Leak (log) and multiplier of finding f with its private causes summed out.
 
@@ -311,15 +354,23 @@ def _infer_case(root_ev, finding_ev, m, out):
                     pos_par[j] += 1
         if pos_par[j] > CHAIN_MIN_PARENTS:
             n_chain += pos_par[j] - 1
+    n_latent_par = np.zeros(n_causes, np.int64)
+    chained = np.zeros(n_causes, np.bool_)  # P(c | latent parents) as a chain
+    for c in range(n_causes):
+        protected = False
+        for r in range(n_roots):
+            if latent[r] and cause_root[c, r]:
+                n_latent_par[c] += 1
+                for s in range(card[r]):
+                    if slot_of[r, s] >= 0 and slot_surv[slot_of[r, s], c] != 0.0:
+                        protected = True
+        chained[c] = n_latent_par[c] > CHAIN_MIN_PARENTS and not protected
+        if chained[c] and (in_ve[c] and not private[c]):
+            n_chain += n_latent_par[c] - 1
     n_all = n_vars + n_chain
     card_all = np.full(n_all, 2, np.int64)
     for r in range(n_roots):
         card_all[n_causes + r] = card[r]
-    n_latent_par = np.zeros(n_causes, np.int64)
-    for c in range(n_causes):
-        for r in range(n_roots):
-            if latent[r] and cause_root[c, r]:
-                n_latent_par[c] += 1
     next_var = n_vars
     done = np.zeros(n_vars, np.bool_)
     variables = np.empty(n_all, np.int64)
@@ -330,6 +381,7 @@ def _infer_case(root_ev, finding_ev, m, out):
         root = _find(parent, seed)
         # Sizes first, so each buffer is allocated once.
         n_var = 0
+        n_chain_vars = 0
         n_fac = 0
         sc_total = 0
         tb_total = 0
@@ -341,7 +393,15 @@ def _infer_case(root_ev, finding_ev, m, out):
                 variables[n_var] = x
                 n_var += 1
                 n_fac += 1
-                if x < n_causes:
+                if x < n_causes and chained[x]:
+                    k = n_latent_par[x]
+                    n_fac += k - 1
+                    n_chain_vars += k - 1
+                    sc_total += 3 * k - 1
+                    for r in range(n_roots):
+                        if latent[r] and cause_root[x, r]:
+                            tb_total += 4 * card[r]
+                elif x < n_causes:
                     size = 2
                     for r in range(n_roots):
                         if latent[r] and cause_root[x, r]:
@@ -352,6 +412,7 @@ def _infer_case(root_ev, finding_ev, m, out):
                     sc_total += 1
                     tb_total += card[x - n_causes]
         n_base = n_var  # causes and roots; chain variables come after them
+        n_var += n_chain_vars
         for j in range(n_pos):
             if pos_root[j] != root:
                 continue
@@ -375,9 +436,34 @@ def _infer_case(root_ev, finding_ev, m, out):
             np.empty(tb_total),
             np.zeros(3, np.int64),
         )
+        n_var = n_base
         for i in range(n_base):
             x = variables[i]
-            if x < n_causes:  # P(c | latent parents) x negative evidence
+            if x < n_causes and chained[x]:
+                parents = np.empty(n_latent_par[x], np.int64)
+                j = 0
+                for r in range(n_roots):
+                    if latent[r] and cause_root[x, r]:
+                        parents[j] = n_causes + r
+                        j += 1
+                _cause_chain(
+                    x,
+                    parents,
+                    card_all,
+                    n_causes,
+                    log_absent[x],
+                    log_surv[x],
+                    slot_of,
+                    slot_inh,
+                    log_u[x],
+                    next_var,
+                    store,
+                )
+                for j in range(n_latent_par[x] - 1):
+                    variables[n_var] = next_var + j
+                    n_var += 1
+                next_var += n_latent_par[x] - 1
+            elif x < n_causes:  # P(c | latent parents) x negative evidence
                 size = 2
                 for r in range(n_roots):
                     if latent[r] and cause_root[x, r]:
@@ -407,7 +493,6 @@ def _infer_case(root_ev, finding_ev, m, out):
                 scope, tab = _new_factor(store, 1, card[r])
                 scope[0] = x
                 tab[:] = root_prior[r, : card[r]]
-        n_var = n_base
         leak_factor = np.full(n_pos, -1, np.int64)  # factor carrying each finding's leak
         for j in range(n_pos):
             if pos_root[j] != root:
