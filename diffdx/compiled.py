@@ -5,10 +5,16 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
 
 from diffdx.datasets import model_path
 from diffdx.engine import Engine
-from diffdx.kb import KnowledgeBase
+from diffdx.kb import URGENCY_LEVELS, KnowledgeBase
 from diffdx.kb_io import load_kb
 from diffdx.parameters import NoisyOrParameters, noisy_or_parameters
 
@@ -26,10 +32,36 @@ class CompiledModel:
     def __repr__(self) -> str:
         return f"<CompiledModel {self.kb.name!r} v{self.kb.version} ({self.kb.short_hash})>"
 
+    @cached_property
+    def cause_columns(self) -> dict[str, Any]:
+        """Per-cause columns that do not depend on the case, in model order (built once)."""
+        causes = self.kb.causes
+        return {
+            "cause": np.array(self.kb.cause_ids, dtype=object),
+            "label": np.array([c.label for c in causes], dtype=object),
+            "urgency": pd.Categorical(
+                [c.urgency for c in causes], categories=URGENCY_LEVELS, ordered=True
+            ),
+            "action_threshold": np.array([c.action_threshold for c in causes]),
+            "urgent": np.array([c.urgent for c in causes]),
+        }
+
 
 _CACHE: dict[tuple[str, str], CompiledModel] = {}
 _BY_FILE: dict[tuple[str, int], CompiledModel] = {}
 _LOCK = threading.Lock()
+_RESOLVED: dict[str, Path] = {}
+
+
+def _resolve(model: str | os.PathLike[str]) -> Path:
+    """Absolute path of a model; bundled names are resolved once (paths can move with cwd)."""
+    key = os.fspath(model)
+    path = _RESOLVED.get(key)
+    if path is None:
+        path = model_path(model).resolve()
+        if key == path.stem:  # a bundled name, not a path relative to the cwd
+            _RESOLVED[key] = path
+    return path
 
 
 def compile_model(model: str | os.PathLike[str] | KnowledgeBase | CompiledModel) -> CompiledModel:
@@ -51,7 +83,7 @@ def compile_model(model: str | os.PathLike[str] | KnowledgeBase | CompiledModel)
     if isinstance(model, CompiledModel):
         return model
     if not isinstance(model, KnowledgeBase):
-        path = model_path(model).resolve()
+        path = _resolve(model)
         file_key = (str(path), path.stat().st_mtime_ns)
         with _LOCK:
             hit = _BY_FILE.get(file_key)

@@ -60,7 +60,7 @@ from diffdx.parameters import NoisyOrParameters
 __all__ = ["MAX_TABLE_SIZE", "Engine"]
 
 #: Batches at least this long are scored in parallel threads.
-PARALLEL_MIN_BATCH = 64
+PARALLEL_MIN_BATCH = 4
 #: A positive finding with more shared parents than this is factorised as a chain.
 CHAIN_MIN_PARENTS = 3
 _CACHE = os.environ.get("DIFFDX_NUMBA_CACHE", "1") != "0"

@@ -303,23 +303,21 @@ def rank_causes(
         index=pd.Index([name for name, _ in items], name="variable"),
         columns=pd.Index(kb.cause_ids, name="cause"),
     )
-    thresholds = np.array([c.action_threshold for c in kb.causes])
-    urgent = np.array([c.urgent for c in kb.causes])
+    static = compiled.cause_columns
+    order = np.argsort(-posterior, kind="stable")
+    thresholds = static["action_threshold"][order]
     frame = pd.DataFrame(
         {
-            "cause": kb.cause_ids,
-            "label": [c.label for c in kb.causes],
-            "urgency": pd.Categorical(
-                [c.urgency for c in kb.causes], categories=TRIAGE_LEVELS, ordered=True
-            ),
-            "prior": prior,
-            "posterior": posterior,
-            "lift": posterior / prior,
+            "cause": static["cause"][order],
+            "label": static["label"][order],
+            "urgency": static["urgency"].take(order),
+            "prior": prior[order],
+            "posterior": posterior[order],
+            "lift": posterior[order] / prior[order],
             "action_threshold": thresholds,
-            "flagged": urgent & (posterior >= thresholds),
+            "flagged": static["urgent"][order] & (posterior[order] >= thresholds),
         }
     )
-    frame = frame.sort_values("posterior", ascending=False, kind="stable")
     frame.index = pd.RangeIndex(1, len(frame) + 1, name="rank")
     if top is not None:  # the top causes, and never hide a flagged urgent cause
         frame = frame[(frame.index <= top) | frame["flagged"]]
