@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from diffdx.compiled import CompiledModel, compile_model
 from diffdx.evidence import Evidence, parse_columns, variable_names
@@ -246,10 +247,18 @@ def _assemble(df, kb, post, levels, reasons, ok, errors, top, id_column) -> pd.D
     rows = np.flatnonzero(ok)
 
     def full(values, dtype):
-        col = pd.array([pd.NA] * n, dtype=dtype)
-        if len(rows):
-            col[rows] = values
-        return col
+        """Return a column with ``values`` on the scored rows and missing values elsewhere."""
+        if dtype == "string":  # built in Arrow directly: pandas' converter is slow
+            out = np.full(n, None, dtype=object)
+            out[rows] = values
+            return pd.arrays.ArrowStringArray(pa.array(out, type=pa.large_string()))
+        data = np.zeros(n, dtype=float if dtype == "Float64" else bool)
+        data[rows] = values
+        mask = np.ones(n, dtype=bool)
+        mask[rows] = False
+        if dtype == "Float64":
+            return pd.arrays.FloatingArray(data, mask)
+        return pd.arrays.BooleanArray(data, mask)
 
     out: dict[str, Any] = {}
     if id_column:
