@@ -110,8 +110,8 @@ def bench_agrum(kb, bn, ev, algorithm):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=5000)
-    parser.add_argument("--pgmpy-cases", type=int, default=10)
-    parser.add_argument("--agrum-cases", type=int, default=100)
+    parser.add_argument("--pgmpy-cases", type=int, default=40)
+    parser.add_argument("--agrum-cases", type=int, default=200)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--output", default=str(HERE / "results.md"))
     args = parser.parse_args(argv)

@@ -14,10 +14,15 @@ batch in parallel. Per case:
    (``P(f absent | c present) / P(f absent | c absent)``); nothing cancels.
 3. A *positive* finding becomes one factor over its parents,
    ``1 - exp(log(1 - leak) + sum log r)``, computed with ``expm1`` so it stays accurate.
+   With more than ``CHAIN_MIN_PARENTS`` shared parents it is written as a chain of
+   three-variable factors instead (y1 = leak or c1 fires, yk = y(k-1) or ck fires; the
+   temporal decomposition of Heckerman & Breese 1996), every entry non-negative, so the
+   elimination never has to build a table over all of its parents at once. A cause's
+   own CPT given more than that many unknown risk factors is chained the same way.
 4. A cause touched by no positive finding and no unobserved root is independent of the
    rest: its posterior has a closed form. The others split into connected components;
    each is eliminated in a greedy order (smallest clique first) chosen on the
-   component's interaction graph.
+   component's interaction graph (``diffdx._elimination``).
 5. All posteriors of a component come from one forward elimination and one backward
    (Hugin) pass over the cliques it built, as in a junction tree: each cause's posterior
    is read off the calibrated clique where it was eliminated. A cause that appears in a
@@ -34,7 +39,8 @@ Quickscore (Heckerman 1989): its inclusion-exclusion sums alternate in sign and 
 cannot underflow, and ``log P(e)`` is returned exactly alongside the posteriors.
 
 The cost is exponential only in the width of each case's elimination (the causes that
-share positive findings or unobserved risk factors), not in the model's size.
+share positive findings or unobserved risk factors), not in the model's size; see
+``benchmarks/growth.py`` for how it grows with causes and positive findings.
 """
 
 from __future__ import annotations
