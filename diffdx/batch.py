@@ -206,7 +206,7 @@ def score_frame(
         kb, list(df.columns), id_column=id_column, ignore_extra_columns=ignore_extra_columns
     )
     n = len(df)
-    evidence, errors = parse_columns(kb, {v: df[v].to_numpy() for v in variables}, n)
+    evidence, errors = parse_columns(kb, {v: df[v] for v in variables}, n)
     if strict:
         for i, err in enumerate(errors):
             if err is not None:

@@ -302,7 +302,8 @@ def parse_columns(
     kb : KnowledgeBase
     columns : mapping of str to array-like
         Variable id -> the column's values (``age``, ``sex``, risk factors, findings).
-        Names must already be checked (see :func:`unknown_name_message`).
+        Names must already be checked (see :func:`unknown_name_message`). A pandas
+        text column (string dtype) is factorised as is, which is much faster.
     n_rows : int
 
     Returns
@@ -318,7 +319,9 @@ def parse_columns(
     errors: list[str | None] = [None] * n_rows
     for name, values in columns.items():
         target, col, parse = _locate(kb, evidence, name)
-        codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+        if not (isinstance(values, pd.Series) and isinstance(values.dtype, pd.StringDtype)):
+            values = pd.Series(values, dtype=object)  # keep each cell's own Python type
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
         lookup = np.empty(len(uniques) + 1, dtype=np.int8)  # last slot: NA sentinel (-1)
         lookup[-1] = UNKNOWN
         bad: dict[int, str] = {}
