@@ -1,10 +1,12 @@
 """Peak memory of `diffdx score` versus file length (streaming must keep it flat).
 
-    python benchmarks/memory.py                 # 20k and 2M rows; appends to results.md
+    python benchmarks/memory.py                 # 100k and 1M rows; appends to results.md
 
 Each size is scored in a fresh process that reports its own peak resident memory and
-time. Rows repeat a pool of 5,000 simulated cases (registries repeat patterns; repeated
-rows are computed once per chunk, which keeps the 2M-row run to minutes).
+time. Both sizes span several chunks (50,000 rows each): below one chunk, a smaller file
+also means smaller chunks, and the comparison would measure the chunk size instead of
+the file length. Rows repeat a pool of 5,000 simulated cases (registries repeat
+patterns; repeated rows are computed once per chunk).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ print(s.rows, s.seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 def main(argv=None):
     parser = argparse.ArgumentParser()
-    parser.add_argument("--sizes", default="20000,2000000")
+    parser.add_argument("--sizes", default="100000,1000000")
     parser.add_argument("--output", default=str(HERE / "results.md"))
     args = parser.parse_args(argv)
     pool = simulate_cases(5000, seed=9)
