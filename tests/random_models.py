@@ -7,8 +7,19 @@ import numpy as np
 from diffdx.kb_io import parse_kb
 
 
-def random_model_text(seed: int, n_rf: int = 4, n_causes: int = 6, n_findings: int = 8) -> str:
-    """A valid model file with random structure and numbers (deterministic in ``seed``)."""
+def random_model_text(
+    seed: int,
+    n_rf: int = 4,
+    n_causes: int = 6,
+    n_findings: int = 8,
+    max_extra_parents: int = 3,
+    rf_link: float = 0.25,
+) -> str:
+    """A valid model file with random structure and numbers (deterministic in ``seed``).
+
+    Each finding has one cause plus up to ``max_extra_parents`` more; each cause links to
+    each risk factor with probability ``rf_link`` (and to its own risk factors).
+    """
     rng = np.random.default_rng(seed)
     ages = ["age_18_49", "age_50_69", "age_70_plus"]
     age_p = rng.dirichlet(np.ones(3)).round(6)
@@ -56,7 +67,8 @@ def random_model_text(seed: int, n_rf: int = 4, n_causes: int = 6, n_findings: i
     # every finding gets at least one cause; every risk factor at least one child
     parents_of = {f: {int(rng.integers(n_causes))} for f in findings}
     for f in findings:
-        parents_of[f] |= set(rng.choice(n_causes, size=rng.integers(0, 4), replace=False).tolist())
+        extra = rng.integers(0, min(max_extra_parents, n_causes - 1) + 1)
+        parents_of[f] |= set(rng.choice(n_causes, size=extra, replace=False).tolist())
     rf_children = {r: {int(rng.integers(n_causes))} for r in rfs}
     lines.append("causes:")
     for c in range(n_causes):
@@ -70,7 +82,7 @@ def random_model_text(seed: int, n_rf: int = 4, n_causes: int = 6, n_findings: i
             f"    baseline: {{p: {base:.4f}, source: lit}}",
             "    action_threshold: {p: 0.5, rationale: x}",
         ]
-        risk = [r for r in rfs if c in rf_children[r] or rng.random() < 0.25]
+        risk = [r for r in rfs if c in rf_children[r] or rng.random() < rf_link]
         demo = [s for s in [*ages, "female", "male"] if rng.random() < 0.15]
         protect = [r for r in rfs if r not in risk and rng.random() < 0.15]
         if risk or demo:

@@ -127,6 +127,33 @@ def test_random_models_against_brute_force(seed):
     check()
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_dense_random_models_against_brute_force(seed):
+    """Findings with up to 7 causes and causes with many risk factors, so the engine's
+    chained factors (for positive findings and for cause CPTs) are exercised."""
+    from tests.random_models import random_model
+
+    kb = random_model(
+        100 + seed, n_rf=5, n_causes=6, n_findings=8, max_extra_parents=5, rf_link=0.8
+    )
+    fan_in = [
+        sum(f.id in {x.child for x in c.finding_links} for c in kb.causes) for f in kb.findings
+    ]
+    assert max(fan_in) >= 4  # a positive finding with over 3 shared parents gets chained
+
+    @settings(
+        max_examples=12,
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    @given(ev=evidence_rows(kb, max_rows=3))
+    def check(ev):
+        _check_against_oracle(kb, ev)
+
+    check()
+
+
 def test_seventy_observed_findings_many_positive():
     """No NaN or inf with 60+ observed findings, half of them positive; still exact."""
     from tests.random_models import random_model
