@@ -445,45 +445,41 @@ def _infer_case(root_ev, finding_ev, m, out):
         n_var = n_base
         for i in range(n_base):
             x = variables[i]
-            if x < n_causes and chained[x]:
+            if x < n_causes:  # P(c | latent parents) x negative evidence
                 parents = np.empty(n_latent_par[x], np.int64)
                 j = 0
                 for r in range(n_roots):
                     if latent[r] and cause_root[x, r]:
                         parents[j] = n_causes + r
                         j += 1
-                _cause_chain(
-                    x,
-                    parents,
-                    card_all,
-                    n_causes,
-                    log_absent[x],
-                    log_surv[x],
-                    slot_of,
-                    slot_inh,
-                    log_u[x],
-                    next_var,
-                    store,
-                )
-                for j in range(n_latent_par[x] - 1):
-                    variables[n_var] = next_var + j
-                    n_var += 1
-                next_var += n_latent_par[x] - 1
-            elif x < n_causes:  # P(c | latent parents) x negative evidence
+                if chained[x]:
+                    _cause_chain(
+                        x,
+                        parents,
+                        card_all,
+                        n_causes,
+                        log_absent[x],
+                        log_surv[x],
+                        slot_of,
+                        slot_inh,
+                        log_u[x],
+                        next_var,
+                        store,
+                    )
+                    for j in range(n_latent_par[x] - 1):
+                        variables[n_var] = next_var + j
+                        n_var += 1
+                    next_var += n_latent_par[x] - 1
+                    continue
                 size = 2
-                for r in range(n_roots):
-                    if latent[r] and cause_root[x, r]:
-                        size *= card[r]
-                scope, tab = _new_factor(store, 1 + n_latent_par[x], size)
+                for j in range(parents.shape[0]):
+                    size *= card_all[parents[j]]
+                scope, tab = _new_factor(store, 1 + parents.shape[0], size)
                 scope[0] = x
-                j = 1
-                for r in range(n_roots):
-                    if latent[r] and cause_root[x, r]:
-                        scope[j] = n_causes + r
-                        j += 1
+                scope[1:] = parents
                 _cause_table(
                     x,
-                    scope[1:],
+                    parents,
                     card_all,
                     n_causes,
                     log_absent[x],

@@ -107,15 +107,11 @@ def test_engine_from_parameters_is_reusable(tiny_kb):
     np.testing.assert_array_equal(e1.cause_log_inhibitor, e2.cause_log_inhibitor)
 
 
-@pytest.mark.parametrize("seed", range(12))
-def test_random_models_against_brute_force(seed):
-    """Random structures (shared parents, protective links, demographics) vs enumeration."""
-    from tests.random_models import random_model
-
-    kb = random_model(seed)
+def _check_random_cases(kb, max_examples):
+    """Hypothesis: batches of random evidence on ``kb`` agree with enumeration."""
 
     @settings(
-        max_examples=25,
+        max_examples=max_examples,
         deadline=None,
         derandomize=True,
         suppress_health_check=[HealthCheck.too_slow],
@@ -127,9 +123,17 @@ def test_random_models_against_brute_force(seed):
     check()
 
 
+@pytest.mark.parametrize("seed", range(12))
+def test_random_models_against_brute_force(seed):
+    """Random structures (shared parents, protective links, demographics) vs enumeration."""
+    from tests.random_models import random_model
+
+    _check_random_cases(random_model(seed), max_examples=25)
+
+
 @pytest.mark.parametrize("seed", range(3))
 def test_dense_random_models_against_brute_force(seed):
-    """Findings with up to 7 causes and causes with many risk factors, so the engine's
+    """Findings with up to 6 causes and causes with many risk factors, so the engine's
     chained factors (for positive findings and for cause CPTs) are exercised."""
     from tests.random_models import random_model
 
@@ -141,17 +145,7 @@ def test_dense_random_models_against_brute_force(seed):
     ]
     assert max(fan_in) >= 4  # a positive finding with over 3 shared parents gets chained
 
-    @settings(
-        max_examples=12,
-        deadline=None,
-        derandomize=True,
-        suppress_health_check=[HealthCheck.too_slow],
-    )
-    @given(ev=evidence_rows(kb, max_rows=3))
-    def check(ev):
-        _check_against_oracle(kb, ev)
-
-    check()
+    _check_random_cases(kb, max_examples=12)
 
 
 def test_seventy_observed_findings_many_positive():
