@@ -9,14 +9,20 @@ Usage (from the repository root, with the benchmark extra installed)::
 Cases are simulated from the bundled model (realistic blanks: 30% of risk factors and 50%
 of findings unknown, age and sex almost always known). Every method's posteriors are
 compared with diffdx's on the cases it ran; the table reports the largest absolute
-difference next to the speed, so a fast wrong answer cannot hide.
+difference next to the speed, so a fast wrong answer cannot hide. Each method runs in a
+process of its own, so the peak memory reported is that method's.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import platform
 import resource
+import subprocess
+import sys
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -107,6 +113,39 @@ def bench_agrum(kb, bn, ev, algorithm):
     return out, time.perf_counter() - t
 
 
+METHODS = {
+    "diffdx": ("diffdx engine (numba, batch, 2 threads)", "cases"),
+    "pgmpy": ("pgmpy VariableElimination (joint queries of 8)", "pgmpy_cases"),
+    "agrum-lp": ("pyAgrum LazyPropagation (targets: causes)", "agrum_cases"),
+    "agrum-ss": ("pyAgrum ShaferShenoyInference (targets: causes)", "agrum_cases"),
+}
+
+
+def run_method(method, args):
+    """Time one method in this process; save its posteriors, time and peak memory."""
+    kb = load_kb("calf_pain")
+    ev = _evidence(kb, args.cases, args.seed)
+    k = getattr(args, METHODS[method][1])
+    ev = Evidence(ev.roots[:k], ev.findings[:k])
+    if method == "diffdx":
+        post, secs = bench_diffdx(compile_model(kb).engine, ev)
+    elif method == "pgmpy":
+        post, secs = bench_pgmpy(kb, build_network(kb), ev)
+    else:
+        try:
+            bn = agrum_network(kb, build_network(kb))
+        except ImportError:
+            raise SystemExit(3) from None
+        algorithm = "LazyPropagation" if method == "agrum-lp" else "ShaferShenoyInference"
+        post, secs = bench_agrum(kb, bn, ev, algorithm)
+    work = Path(args.workdir)
+    np.save(work / f"{method}.npy", post)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    (work / f"{method}.json").write_text(
+        json.dumps({"seconds": secs, "n": len(ev), "peak_mb": peak_mb})
+    )
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=5000)
@@ -114,67 +153,56 @@ def main(argv=None):
     parser.add_argument("--agrum-cases", type=int, default=200)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--output", default=str(HERE / "results.md"))
+    parser.add_argument("--method", choices=list(METHODS), help=argparse.SUPPRESS)
+    parser.add_argument("--workdir", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore", FutureWarning)
+    if args.method:  # a child process: one method only
+        run_method(args.method, args)
+        return
 
-    kb = load_kb("calf_pain")
-    engine = compile_model(kb).engine
-    ev = _evidence(kb, args.cases, args.seed)
-    rows = []
-    post, secs = bench_diffdx(engine, ev)
-    rows.append(("diffdx engine (numba, batch)", len(ev), secs, 0.0))
-    network = build_network(kb)
-    sub = Evidence(ev.roots[: args.pgmpy_cases], ev.findings[: args.pgmpy_cases])
-    ref, secs_pg = bench_pgmpy(kb, network, sub)
-    rows.append(
-        (
-            "pgmpy VariableElimination (joint queries of 8)",
-            len(sub),
-            secs_pg,
-            float(np.abs(ref - post[: len(sub)]).max()),
-        )
-    )
-    try:
-        bn = agrum_network(kb, network)
-    except ImportError:
-        bn = None
-    if bn is not None:
-        sub = Evidence(ev.roots[: args.agrum_cases], ev.findings[: args.agrum_cases])
-        for algorithm in ("LazyPropagation", "ShaferShenoyInference"):
-            ref, secs_ag = bench_agrum(kb, bn, sub, algorithm)
-            rows.append(
-                (
-                    f"pyAgrum {algorithm} (targets: causes)",
-                    len(sub),
-                    secs_ag,
-                    float(np.abs(ref - post[: len(sub)]).max()),
-                )
+    # Each method runs in its own process, so its peak memory is its own.
+    results = {}
+    with tempfile.TemporaryDirectory() as work:
+        for method in METHODS:
+            flags = [f"--{k.replace('_', '-')}={v}" for k, v in vars(args).items() if v]
+            done = subprocess.run(
+                [sys.executable, __file__, *flags, f"--method={method}", f"--workdir={work}"],
+                check=False,
             )
-    per_case = {name: secs / n for name, n, secs, _ in rows}
-    pg = per_case[rows[1][0]]
-    agrum = per_case.get(rows[2][0]) if len(rows) > 2 else None
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            if done.returncode == 3:  # pyAgrum not installed
+                continue
+            done.check_returncode()
+            meta = json.loads((Path(work) / f"{method}.json").read_text())
+            results[method] = (np.load(Path(work) / f"{method}.npy"), meta)
+    ours = results["diffdx"][0]
+    per_case = {m: meta["seconds"] / meta["n"] for m, (_, meta) in results.items()}
+    pg, agrum = per_case["pgmpy"], per_case.get("agrum-lp")
     lines = [
         f"# diffdx benchmark ({time.strftime('%Y-%m-%d')})",
         "",
         f"Machine: {platform.machine()}, {platform.processor() or 'cpu'}, "
-        f"{__import__('os').cpu_count()} cores, Python {platform.python_version()}. "
-        f"Cases simulated from the bundled model (seed {args.seed}). Peak RSS of the whole "
-        f"run: {peak_mb:.0f} MB.",
+        f"{os.cpu_count()} cores, Python {platform.python_version()}. Cases simulated from "
+        f"the bundled model (seed {args.seed}). Each method runs in its own process; peak "
+        "RSS is that process's (interpreter and libraries included).",
         "",
-        "| method | cases | cases/s | ms/case | x pgmpy | x pyAgrum LP | max abs diff vs diffdx |",
-        "|---|---|---|---|---|---|---|",
+        "| method | cases | cases/s | ms/case | x pgmpy | x pyAgrum LP | max abs diff vs diffdx "
+        "| peak RSS (MB) |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    for name, n, secs, diff in rows:
-        pc = secs / n
+    worst = 0.0
+    for method, (post, meta) in results.items():
+        diff = float(np.abs(post - ours[: len(post)]).max())
+        worst = max(worst, diff)
+        pc = per_case[method]
         lines.append(
-            f"| {name} | {n} | {n / secs:,.1f} | {pc * 1e3:.3f} | {pg / pc:,.1f} | "
-            f"{(agrum / pc if agrum else float('nan')):,.1f} | {diff:.1e} |"
+            f"| {METHODS[method][0]} | {meta['n']} | {1 / pc:,.1f} | {pc * 1e3:.3f} | "
+            f"{pg / pc:,.1f} | {(agrum / pc if agrum else float('nan')):,.1f} | {diff:.1e} | "
+            f"{meta['peak_mb']:.0f} |"
         )
     text = "\n".join(lines) + "\n"
     Path(args.output).write_text(text)
     print(text)
-    worst = max(diff for *_, diff in rows)
     if worst > 1e-9:
         raise SystemExit(f"posteriors disagree by {worst:.2e} > 1e-9")
 
