@@ -159,7 +159,8 @@ def calibrate(n_fac, fs_at, fs_len, ft_at, ft_len, sc, sc_used, tb, order, card,
     -------
     log_z : float
         ``log`` of the sum of the product of all factors; NaN when a clique would exceed
-        ``MAX_TABLE_SIZE``, -inf when the sum is zero.
+        ``MAX_TABLE_SIZE`` entries (or all cliques together four times that), -inf when
+        the sum is zero.
     cs_at, cs_len : int arrays
         Clique ``i``'s scope is ``sc[cs_at[i] : cs_at[i] + cs_len[i]]``; it starts with
         ``order[i]``.
@@ -219,8 +220,9 @@ def calibrate(n_fac, fs_at, fs_len, ft_at, ft_len, sc, sc_used, tb, order, card,
         size = 1
         for u in range(d):
             mark[union[u]] = False
-            size *= card[union[u]]
-        if size > MAX_TABLE_SIZE:
+            if size <= MAX_TABLE_SIZE:  # stop multiplying before int64 could overflow
+                size *= card[union[u]]
+        if size > MAX_TABLE_SIZE or cb_at[i] + size > 4 * MAX_TABLE_SIZE:
             return np.nan, cs_at, cs_len, tb, cb_at, np.ones(n), consumer
         cs_at[i] = used
         cs_len[i] = d

@@ -696,7 +696,8 @@ class Engine:
         ImpossibleEvidenceError
             If a case's evidence has probability zero under the model.
         InferenceLimitError
-            If a case needs an elimination table over ``MAX_TABLE_SIZE`` entries.
+            If a case needs an elimination table over ``MAX_TABLE_SIZE`` entries (or
+            tables totalling four times that).
         """
         post, log_pe, problems = self.posteriors_by_row(evidence)
         for problem in problems:
@@ -727,8 +728,9 @@ class Engine:
         for i in np.flatnonzero(~np.isfinite(log_pe)):
             if np.isnan(log_pe[i]):
                 problems[i] = InferenceLimitError(
-                    f"Case {i} needs an elimination table larger than {MAX_TABLE_SIZE} "
-                    "entries; observe more risk factors or findings."
+                    f"Case {i} needs elimination tables beyond the engine's limit "
+                    f"({MAX_TABLE_SIZE:,} entries in one table, {4 * MAX_TABLE_SIZE:,} in "
+                    "all); observe more risk factors or findings."
                 )
             else:
                 problems[i] = ImpossibleEvidenceError(

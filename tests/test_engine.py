@@ -162,3 +162,21 @@ def test_seventy_observed_findings_many_positive():
     assert np.isfinite(post).all() and np.isfinite(log_pe).all()
     assert log_pe.min() < -60  # the evidence is very improbable, and that is fine
     _check_against_oracle(kb, ev)
+
+
+def test_too_wide_a_case_is_an_error_not_a_crash():
+    """A case whose elimination would need tables past the limit fails cleanly, alone."""
+    from diffdx.exceptions import InferenceLimitError
+    from tests.random_models import random_model
+
+    kb = random_model(3, n_rf=2, n_causes=30, n_findings=40, max_extra_parents=29)
+    n_f, n_r = len(kb.findings), len(kb.risk_factors) + 2
+    roots = np.zeros((2, n_r), np.int8)
+    findings = np.stack([np.ones(n_f, np.int8), np.zeros(n_f, np.int8)])
+    engine = compile_model(kb).engine
+    post, _, problems = engine.posteriors_by_row(Evidence(roots, findings))
+    assert isinstance(problems[0], InferenceLimitError)
+    assert "observe more risk factors or findings" in str(problems[0])
+    assert problems[1] is None and np.isfinite(post[1]).all()  # the other case still scores
+    with pytest.raises(InferenceLimitError):
+        engine.posteriors(Evidence(roots[:1], findings[:1]))
