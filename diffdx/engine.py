@@ -11,7 +11,9 @@ batch in parallel. Per case:
    marginalised into it exactly (E[q^r]); other unobserved roots stay as variables.
 2. Unobserved findings are barren and drop out. A *negative* finding's probability
    factorises over its parents under noisy-OR, so it becomes one number per cause
-   (``P(f absent | c present) / P(f absent | c absent)``); nothing cancels.
+   (``P(f absent | c present) / P(f absent | c absent)``); nothing cancels. A cause left
+   with no observed finding is barren too, so an unobserved root whose causes are all
+   barren keeps its prior: it is marginalised into each of them like a single-child root.
 3. A *positive* finding becomes one factor over its parents,
    ``1 - exp(log(1 - leak) + sum log r)``, computed with ``expm1`` so it stays accurate.
    With more than ``CHAIN_MIN_PARENTS`` shared parents it is written as a chain of
@@ -247,6 +249,36 @@ def _fold_private(f, clamp, w, private, log_absent, log_surv, log_u, log_leak):
 
 
 @numba.njit(cache=_CACHE)
+def _fold_if_irrelevant(r, cause_root, n_pos, log_u, m, log_absent, log_surv):
+    """Marginalise latent root ``r`` into its causes if they are all barren; say if done.
+
+    With P(c | roots) = (1 - exp(la)) exp(ls) and the root independent of the rest, the
+    expectation over its prior moves ``log E[s]`` into ``ls`` and ``log E[q s] - log E[s]``
+    (never positive, as q <= 1) into ``la``: exact for each cause's own posterior.
+    """
+    root_prior, slot_of, slot_inh, slot_surv = m[1], m[2], m[3], m[4]
+    n_causes = n_pos.shape[0]
+    for c in range(n_causes):
+        if cause_root[c, r] and (n_pos[c] > 0 or log_u[c] != 0.0):
+            return False
+    for c in range(n_causes):
+        if not cause_root[c, r]:
+            continue
+        e_s = 0.0
+        e_qs = 0.0
+        for s in range(m[0][r]):
+            slot = slot_of[r, s]
+            ls = slot_surv[slot, c] if slot >= 0 else 0.0
+            lq = slot_inh[slot, c] if slot >= 0 else 0.0
+            e_s += root_prior[r, s] * math.exp(ls)
+            e_qs += root_prior[r, s] * math.exp(lq + ls)
+        if e_s > 0.0:  # else the cause is surely stopped, whatever its risk
+            log_absent[c] += min(0.0, math.log(e_qs) - math.log(e_s))
+        log_surv[c] += math.log(e_s) if e_s > 0.0 else -np.inf
+    return True
+
+
+@numba.njit(cache=_CACHE)
 def _infer_case(root_ev, finding_ev, m, out):
     """Posteriors of every cause for one case into ``out``; return log P(evidence).
 
@@ -301,17 +333,23 @@ def _infer_case(root_ev, finding_ev, m, out):
                 log_u[c] += w[c, f]
         elif finding_ev[f] == 1:
             positives.append(f)
-    # 3. Structure: which causes touch latent roots, how many positive findings each has.
-    has_latent = np.zeros(n_causes, np.bool_)
-    for c in range(n_causes):
-        for r in range(n_roots):
-            if latent[r] and cause_root[c, r]:
-                has_latent[c] = True
+    # 3. Structure: how many positive findings each cause has, which causes touch latent
+    #    roots. A cause with no observed finding is barren: a latent root whose causes are
+    #    all barren keeps its prior given the evidence, so it is marginalised into each of
+    #    them (their posteriors are all we need of them), as in step 1.
     n_pos = np.zeros(n_causes, np.int64)
     for f in positives:
         for c in range(n_causes):
             if w[c, f] != 0.0:
                 n_pos[c] += 1
+    for r in range(n_roots):
+        if latent[r] and _fold_if_irrelevant(r, cause_root, n_pos, log_u, m, log_absent, log_surv):
+            latent[r] = False
+    has_latent = np.zeros(n_causes, np.bool_)
+    for c in range(n_causes):
+        for r in range(n_roots):
+            if latent[r] and cause_root[c, r]:
+                has_latent[c] = True
     # A cause in exactly one positive finding and no latent root is "private" to it: it
     # is summed out inside that finding's noisy-OR (a new leak), never becoming a variable.
     private = np.zeros(n_causes, np.bool_)

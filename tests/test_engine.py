@@ -131,6 +131,25 @@ def test_random_models_against_brute_force(seed):
     _check_random_cases(random_model(seed), max_examples=25)
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_roots_of_barren_causes_are_marginalised_exactly(seed):
+    """Nothing about the roots, one or two findings: most causes have no observed finding,
+    so the roots they alone share are summed into each of them (and every root when no
+    finding is observed); the posteriors still match enumeration."""
+    from tests.random_models import random_model
+
+    kb = random_model(seed)
+    n_roots = len(kb.risk_factors) + 2
+    rng = np.random.default_rng(seed)
+    findings = np.full((6, len(kb.findings)), -1, dtype=np.int8)
+    for i in range(1, 6):
+        chosen = rng.choice(len(kb.findings), size=1 + i % 2, replace=False)
+        findings[i, chosen] = rng.integers(0, 2, size=len(chosen))
+    roots = np.full((6, n_roots), -1, dtype=np.int8)
+    roots[5, -2:] = 0  # age band and sex known, every risk factor unknown
+    _check_against_oracle(kb, Evidence(roots=roots, findings=findings))
+
+
 @pytest.mark.parametrize("seed", range(3))
 def test_dense_random_models_against_brute_force(seed):
     """Findings with up to 6 causes and causes with many risk factors, so the engine's
