@@ -134,10 +134,14 @@ def _check_top(top: Any) -> int:
 
 def unique_rows(evidence: Evidence) -> tuple[Evidence, np.ndarray]:
     """Return the distinct evidence rows and, for each input row, its distinct row."""
-    both = np.hstack([evidence.roots, evidence.findings])
+    both = np.ascontiguousarray(np.hstack([evidence.roots, evidence.findings]), dtype=np.int8)
     if len(both) == 0:
         return evidence, np.zeros(0, dtype=np.int64)
-    uniq, inverse = np.unique(both, axis=0, return_inverse=True)
+    # Each row as one opaque byte string: sorting those is an order of magnitude faster
+    # than np.unique(axis=0), which compares column by column.
+    rows = both.view(np.dtype((np.void, both.shape[1]))).ravel()
+    _, first, inverse = np.unique(rows, return_index=True, return_inverse=True)
+    uniq = both[first]
     n_roots = evidence.roots.shape[1]
     return Evidence(roots=uniq[:, :n_roots], findings=uniq[:, n_roots:]), inverse.ravel()
 

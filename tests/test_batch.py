@@ -9,7 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from diffdx import ColumnsError, EvidenceError, rank_causes
-from diffdx.batch import output_columns, score_frame
+from diffdx.batch import output_columns, score_frame, unique_rows
+from diffdx.evidence import Evidence
 from diffdx.simulate import simulate_cases
 
 
@@ -163,3 +164,23 @@ def test_inference_failure_is_a_row_error_not_a_crash(kb):
     assert (out.loc[1:, "error"] == "").all() and out.loc[1:, "p_dvt"].notna().all()
     with pytest.raises(EvidenceError, match="Row 1: the evidence has probability zero"):
         score_frame(df, model=broken, id_column="id", strict=True)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(
+    rows=st.integers(0, 40),
+    width=st.integers(1, 9),
+    n_roots=st.integers(0, 3),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_unique_rows_maps_every_row_to_an_equal_distinct_row(rows, width, n_roots, seed):
+    """Each input row maps back to an identical distinct row, and no two distinct rows
+    are equal, for any mix of -1 (unknown) and states."""
+    rng = np.random.default_rng(seed)
+    both = rng.integers(-1, 3, size=(rows, width + n_roots)).astype(np.int8)
+    ev = Evidence(roots=both[:, :n_roots], findings=both[:, n_roots:])
+    distinct, inverse = unique_rows(ev)
+    rebuilt = np.hstack([distinct.roots, distinct.findings])[inverse]
+    np.testing.assert_array_equal(rebuilt.reshape(both.shape), both)
+    assert len({r.tobytes() for r in rebuilt}) == len(distinct.roots)
+    assert len(distinct.roots) == len({r.tobytes() for r in both})
