@@ -249,24 +249,24 @@ def _fold_private(f, clamp, w, private, log_absent, log_surv, log_u, log_leak):
 
 
 @numba.njit(cache=_CACHE)
-def _fold_if_irrelevant(r, cause_root, n_pos, log_u, m, log_absent, log_surv):
+def _fold_if_irrelevant(r, cause_root, barren, m, log_absent, log_surv):
     """Marginalise latent root ``r`` into its causes if they are all barren; say if done.
 
     With P(c | roots) = (1 - exp(la)) exp(ls) and the root independent of the rest, the
     expectation over its prior moves ``log E[s]`` into ``ls`` and ``log E[q s] - log E[s]``
     (never positive, as q <= 1) into ``la``: exact for each cause's own posterior.
     """
-    root_prior, slot_of, slot_inh, slot_surv = m[1], m[2], m[3], m[4]
-    n_causes = n_pos.shape[0]
+    card, root_prior, slot_of, slot_inh, slot_surv = m[0], m[1], m[2], m[3], m[4]
+    n_causes = barren.shape[0]
     for c in range(n_causes):
-        if cause_root[c, r] and (n_pos[c] > 0 or log_u[c] != 0.0):
+        if cause_root[c, r] and not barren[c]:
             return False
     for c in range(n_causes):
         if not cause_root[c, r]:
             continue
         e_s = 0.0
         e_qs = 0.0
-        for s in range(m[0][r]):
+        for s in range(card[r]):
             slot = slot_of[r, s]
             ls = slot_surv[slot, c] if slot >= 0 else 0.0
             lq = slot_inh[slot, c] if slot >= 0 else 0.0
@@ -337,24 +337,28 @@ def _infer_case(root_ev, finding_ev, m, out):
     #    roots. A cause with no observed finding is barren: a latent root whose causes are
     #    all barren keeps its prior given the evidence, so it is marginalised into each of
     #    them (their posteriors are all we need of them), as in step 1.
-    n_pos = np.zeros(n_causes, np.int64)
+    n_pos_of = np.zeros(n_causes, np.int64)  # positive findings of each cause
     for f in positives:
         for c in range(n_causes):
             if w[c, f] != 0.0:
-                n_pos[c] += 1
+                n_pos_of[c] += 1
+    barren = np.zeros(n_causes, np.bool_)
+    for c in range(n_causes):
+        barren[c] = n_pos_of[c] == 0 and log_u[c] == 0.0
     for r in range(n_roots):
-        if latent[r] and _fold_if_irrelevant(r, cause_root, n_pos, log_u, m, log_absent, log_surv):
+        if latent[r] and _fold_if_irrelevant(r, cause_root, barren, m, log_absent, log_surv):
             latent[r] = False
-    has_latent = np.zeros(n_causes, np.bool_)
+    n_latent_par = np.zeros(n_causes, np.int64)
     for c in range(n_causes):
         for r in range(n_roots):
             if latent[r] and cause_root[c, r]:
-                has_latent[c] = True
+                n_latent_par[c] += 1
+    has_latent = n_latent_par > 0
     # A cause in exactly one positive finding and no latent root is "private" to it: it
     # is summed out inside that finding's noisy-OR (a new leak), never becoming a variable.
     private = np.zeros(n_causes, np.bool_)
     for c in range(n_causes):
-        private[c] = n_pos[c] == 1 and not has_latent[c]
+        private[c] = n_pos_of[c] == 1 and not has_latent[c]
     # Union-find over causes (0..C-1) and latent roots (C..C+R-1).
     parent = np.arange(n_vars)
     in_ve = np.zeros(n_vars, np.bool_)
@@ -398,18 +402,18 @@ def _infer_case(root_ev, finding_ev, m, out):
                     pos_par[j] += 1
         if pos_par[j] > CHAIN_MIN_PARENTS:
             n_chain += pos_par[j] - 1
-    n_latent_par = np.zeros(n_causes, np.int64)
-    chained = np.zeros(n_causes, np.bool_)  # P(c | latent parents) as a chain
+    # A cause with many latent parents has its CPT chained too (causes with a latent
+    # protective parent excepted); such a cause is in the elimination and not private.
+    chained = np.zeros(n_causes, np.bool_)
     for c in range(n_causes):
         protected = False
         for r in range(n_roots):
             if latent[r] and cause_root[c, r]:
-                n_latent_par[c] += 1
                 for s in range(card[r]):
                     if slot_of[r, s] >= 0 and slot_surv[slot_of[r, s], c] != 0.0:
                         protected = True
         chained[c] = n_latent_par[c] > CHAIN_MIN_PARENTS and not protected
-        if chained[c] and (in_ve[c] and not private[c]):
+        if chained[c]:
             n_chain += n_latent_par[c] - 1
     n_all = n_vars + n_chain
     card_all = np.full(n_all, 2, np.int64)
