@@ -24,11 +24,21 @@ import os
 import numba
 import numpy as np
 
-__all__ = ["MAX_TABLE_SIZE", "calibrate", "elimination_order", "project"]
+__all__ = ["MAX_TABLE_SIZE", "calibrate", "calibration_bytes", "elimination_order", "project"]
 
 #: Largest clique table (entries) one elimination step may build.
 MAX_TABLE_SIZE = 1 << 24
 _CACHE = os.environ.get("DIFFDX_NUMBA_CACHE", "1") != "0"
+
+
+@numba.njit(cache=_CACHE)
+def calibration_bytes(n_beliefs, n_messages, max_clique, max_message):
+    """Bytes :func:`calibrate` allocates for cliques and messages of these sizes (entries).
+
+    Beliefs and messages (float64) share one buffer; one index scratch (int64) as long as
+    the largest clique; two work vectors as long as the largest message.
+    """
+    return 8 * (n_beliefs + n_messages + max_clique + 2 * max_message)
 
 
 @numba.njit(cache=_CACHE)
@@ -143,7 +153,7 @@ def elimination_order(variables, n_fac, fs_at, fs_len, sc, card, n_vars):
 
 
 @numba.njit(cache=_CACHE)
-def calibrate(n_fac, fs_at, fs_len, ft_at, ft_len, sc, sc_used, tb, order, card, n_vars):
+def calibrate(n_fac, fs_at, fs_len, ft_at, ft_len, sc, sc_used, tb, order, card, n_vars, max_bytes):
     """Eliminate ``order`` forward, then calibrate every clique backward (Hugin).
 
     Parameters
@@ -154,13 +164,15 @@ def calibrate(n_fac, fs_at, fs_len, ft_at, ft_len, sc, sc_used, tb, order, card,
         ``sc_used + len(order) ** 2`` more ids (the cliques' scopes).
     order : int array
         Every variable that appears in a factor, in elimination order.
+    max_bytes : int
+        Memory budget: give up, before any arithmetic, when the cliques and messages
+        would need more (see :func:`calibration_bytes`).
 
     Returns
     -------
     log_z : float
         ``log`` of the sum of the product of all factors; NaN when a clique would exceed
-        ``MAX_TABLE_SIZE`` entries (or all cliques together four times that), -inf when
-        the sum is zero.
+        ``MAX_TABLE_SIZE`` entries or the tables ``max_bytes``, -inf when the sum is zero.
     cs_at, cs_len : int arrays
         Clique ``i``'s scope is ``sc[cs_at[i] : cs_at[i] + cs_len[i]]``; it starts with
         ``order[i]``.
@@ -171,6 +183,8 @@ def calibrate(n_fac, fs_at, fs_len, ft_at, ft_len, sc, sc_used, tb, order, card,
     consumer : int array
         For each input factor, the clique whose potential includes it (-1: none, for a
         factor over no variables).
+    scratch : int array
+        Index scratch as long as the largest clique, for :func:`project` on a clique.
     """
     n = order.shape[0]
     rank = np.full(n_vars, n, np.int64)
@@ -200,6 +214,7 @@ def calibrate(n_fac, fs_at, fs_len, ft_at, ft_len, sc, sc_used, tb, order, card,
     cb_at[0] = 0
     msg_size = 0
     max_size = 1
+    max_half = 1
     for i in range(n):
         v = order[i]
         sc[used] = v
@@ -222,18 +237,26 @@ def calibrate(n_fac, fs_at, fs_len, ft_at, ft_len, sc, sc_used, tb, order, card,
             mark[union[u]] = False
             if size <= MAX_TABLE_SIZE:  # stop multiplying before int64 could overflow
                 size *= card[union[u]]
-        if size > MAX_TABLE_SIZE or cb_at[i] + size > 4 * MAX_TABLE_SIZE:
-            return np.nan, cs_at, cs_len, tb, cb_at, np.ones(n), consumer
+        half = size // card[v]
+        if (
+            size > MAX_TABLE_SIZE
+            or calibration_bytes(
+                cb_at[i] + size, msg_size + half, max(max_size, size), max(max_half, half)
+            )
+            > max_bytes
+        ):
+            return np.nan, cs_at, cs_len, tb, cb_at, np.ones(n), consumer, np.empty(0, np.int64)
         cs_at[i] = used
         cs_len[i] = d
         cb_at[i + 1] = cb_at[i] + size
         max_size = max(max_size, size)
+        max_half = max(max_half, half)
         used += d
         m = n_fac + i
         fs_at[m] = cs_at[i] + 1
         fs_len[m] = d - 1
-        ft_len[m] = size // card[v]
-        msg_size += ft_len[m]
+        ft_len[m] = half
+        msg_size += half
         b = n
         for u in range(1, d):
             b = min(b, rank[union[u]])
@@ -283,18 +306,18 @@ def calibrate(n_fac, fs_at, fs_len, ft_at, ft_len, sc, sc_used, tb, order, card,
             msg[k] = acc
             peak = max(peak, acc)
         if not peak > 0.0:
-            return -np.inf, cs_at, cs_len, bel, cb_at, np.ones(n), consumer
+            return -np.inf, cs_at, cs_len, bel, cb_at, np.ones(n), consumer, scratch
         for k in range(half):
             msg[k] /= peak
         log_scale += math.log(peak)
         if cs_len[i] == 1:  # a message over no variables
             z *= msg[0]
     if not z > 0.0:
-        return -np.inf, cs_at, cs_len, bel, cb_at, np.ones(n), consumer
+        return -np.inf, cs_at, cs_len, bel, cb_at, np.ones(n), consumer, scratch
     # Backward pass, parents (eliminated later) before children: belief = psi x delta,
     # delta = (parent belief summed onto the separator) / (forward message).
     total = np.ones(n)
-    work = np.empty(2 * max(1, msg_size))
+    work = np.empty(2 * max_half)
     for i in range(n - 1, -1, -1):
         m = n_fac + i
         half = ft_len[m]
@@ -326,7 +349,7 @@ def calibrate(n_fac, fs_at, fs_len, ft_at, ft_len, sc, sc_used, tb, order, card,
                 block[k] *= delta[k]
                 acc += block[k]
         total[i] = acc
-    return math.log(z) + log_scale, cs_at, cs_len, bel, cb_at, total, consumer
+    return math.log(z) + log_scale, cs_at, cs_len, bel, cb_at, total, consumer, scratch
 
 
 @numba.njit(cache=_CACHE)

@@ -86,7 +86,7 @@ def _csv_list(text: str) -> list[str]:
 
 def cmd_score(args: argparse.Namespace) -> int:
     """Score a CSV or Parquet file of case records."""
-    from diffdx.files import score_file
+    from diffdx.files import DEFAULT_CHUNKSIZE, score_file
 
     summary = score_file(
         args.input,
@@ -97,7 +97,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         strict=args.strict,
         ignore_extra_columns=args.ignore_extra_columns,
         sep=args.sep,
-        chunksize=args.chunksize,
+        chunksize=DEFAULT_CHUNKSIZE if args.chunksize is None else args.chunksize,
     )
     print(summary, file=sys.stderr)
     return 0
@@ -217,7 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="skip columns that are not model variables (e.g. notes)",
     )
     p.add_argument("--sep", default=",", help="CSV field separator (default: ,)")
-    p.add_argument("--chunksize", type=int, default=50_000, help="rows per chunk")
+    p.add_argument("--chunksize", type=int, help="rows per chunk (default: 20000)")
     p.set_defaults(func=cmd_score)
 
     p = sub.add_parser("rank", help="rank the causes of one case given on the command line")

@@ -43,6 +43,12 @@ cannot underflow, and ``log P(e)`` is returned exactly alongside the posteriors.
 The cost is exponential only in the width of each case's elimination (the causes that
 share positive findings or unobserved risk factors), not in the model's size; see
 ``benchmarks/growth.py`` for how it grows with causes and positive findings.
+
+Memory is bounded per case. The elimination's sizes are known before any arithmetic
+(:func:`~diffdx._elimination.calibrate`'s symbolic pass), so a case whose tables would
+exceed its budget gives up at once: in a parallel batch it waits and runs alone after
+the others (:data:`PARALLEL_CASE_BYTES`, then :func:`max_case_bytes`), and beyond that it
+is an :class:`~diffdx.exceptions.InferenceLimitError` for that case only.
 """
 
 from __future__ import annotations
@@ -62,13 +68,25 @@ from diffdx._elimination import (
     project,
 )
 from diffdx.evidence import Evidence
-from diffdx.exceptions import ImpossibleEvidenceError, InferenceLimitError
+from diffdx.exceptions import (
+    ImpossibleEvidenceError,
+    InferenceLimitError,
+    InvalidParameterError,
+)
 from diffdx.parameters import NoisyOrParameters
 
-__all__ = ["MAX_TABLE_SIZE", "Engine"]
+__all__ = ["MAX_CASE_BYTES", "MAX_TABLE_SIZE", "Engine", "max_case_bytes"]
 
 #: Batches at least this long are scored in parallel threads.
 PARALLEL_MIN_BATCH = 4
+#: Memory (bytes) one case's elimination tables may take, by default; the environment
+#: variable ``DIFFDX_MAX_CASE_MB`` overrides it. A case that needs more is an
+#: :class:`~diffdx.exceptions.InferenceLimitError`. With the ~450 MB that scoring a file
+#: needs besides, this keeps ``diffdx score`` under 1 GB.
+MAX_CASE_BYTES = 448 << 20
+#: Memory (bytes) each case may take while cases run in parallel threads. A case that
+#: needs more waits, and runs alone after the batch with the full budget.
+PARALLEL_CASE_BYTES = 96 << 20
 #: A positive finding with more shared parents than this is factorised as a chain.
 CHAIN_MIN_PARENTS = 3
 _CACHE = os.environ.get("DIFFDX_NUMBA_CACHE", "1") != "0"
@@ -279,11 +297,12 @@ def _fold_if_irrelevant(r, cause_root, barren, m, log_absent, log_surv):
 
 
 @numba.njit(cache=_CACHE)
-def _infer_case(root_ev, finding_ev, m, out):
+def _infer_case(root_ev, finding_ev, m, out, max_bytes):
     """Posteriors of every cause for one case into ``out``; return log P(evidence).
 
-    ``m`` is :meth:`Engine.arrays`. Returns NaN when a table would exceed
-    ``MAX_TABLE_SIZE`` and -inf when the evidence has probability zero.
+    ``m`` is :meth:`Engine.arrays`. Returns NaN when a component's elimination would
+    need a table over ``MAX_TABLE_SIZE`` entries or more than ``max_bytes`` of tables,
+    and -inf when the evidence has probability zero.
     """
     (
         card,
@@ -566,8 +585,8 @@ def _infer_case(root_ev, finding_ev, m, out):
             next_var += k - 1
         fs_at, fs_len, ft_at, ft_len, sc, tb, cur = store
         order = elimination_order(variables[:n_var], n_fac, fs_at, fs_len, sc, card_all, n_all)
-        log_z, cs_at, cs_len, bel, cb_at, total, consumer = calibrate(
-            n_fac, fs_at, fs_len, ft_at, ft_len, sc, cur[1], tb, order, card_all, n_all
+        log_z, cs_at, cs_len, bel, cb_at, total, consumer, scratch = calibrate(
+            n_fac, fs_at, fs_len, ft_at, ft_len, sc, cur[1], tb, order, card_all, n_all, max_bytes
         )
         if not log_z > -np.inf:
             return log_z
@@ -607,22 +626,50 @@ def _infer_case(root_ev, finding_ev, m, out):
                     card_all,
                     scope,
                     marg,
-                    np.empty(cb_at[k_clique + 1] - cb_at[k_clique], np.int64),
+                    scratch,
                 )
                 out[p] = np.dot(marg, ratio) / total[k_clique]
     return log_pe
 
 
 @numba.njit(cache=_CACHE)
-def _batch_serial(roots, findings, m, post, log_pe):
-    for i in range(roots.shape[0]):
-        log_pe[i] = _infer_case(roots[i], findings[i], m, post[i])
+def _batch_serial(roots, findings, m, post, log_pe, rows, max_bytes):
+    for i in rows:
+        log_pe[i] = _infer_case(roots[i], findings[i], m, post[i], max_bytes)
 
 
 @numba.njit(cache=_CACHE, parallel=True)
-def _batch_parallel(roots, findings, m, post, log_pe):
+def _batch_parallel(roots, findings, m, post, log_pe, max_bytes):
     for i in numba.prange(roots.shape[0]):
-        log_pe[i] = _infer_case(roots[i], findings[i], m, post[i])
+        log_pe[i] = _infer_case(roots[i], findings[i], m, post[i], max_bytes)
+
+
+def max_case_bytes() -> int:
+    """Return the memory budget of one case: ``DIFFDX_MAX_CASE_MB`` MiB, or the default.
+
+    Returns
+    -------
+    int
+        Bytes.
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``DIFFDX_MAX_CASE_MB`` is set to anything but a positive whole number.
+
+    Examples
+    --------
+    >>> max_case_bytes() == MAX_CASE_BYTES  # DIFFDX_MAX_CASE_MB unset
+    True
+    """
+    value = os.environ.get("DIFFDX_MAX_CASE_MB")
+    if value is None:
+        return MAX_CASE_BYTES
+    if not value.strip().isdigit() or int(value) == 0:
+        raise InvalidParameterError(
+            f"DIFFDX_MAX_CASE_MB must be a positive whole number of MiB; got {value!r}."
+        )
+    return int(value) << 20
 
 
 @dataclass(frozen=True, eq=False)
@@ -738,8 +785,8 @@ class Engine:
         ImpossibleEvidenceError
             If a case's evidence has probability zero under the model.
         InferenceLimitError
-            If a case needs an elimination table over ``MAX_TABLE_SIZE`` entries (or
-            tables totalling four times that).
+            If a case needs an elimination table over ``MAX_TABLE_SIZE`` entries, or
+            more memory than :func:`max_case_bytes`.
         """
         post, log_pe, problems = self.posteriors_by_row(evidence)
         for problem in problems:
@@ -758,21 +805,35 @@ class Engine:
             As :meth:`posteriors`; the rows of failed cases are meaningless.
         problems : list of Exception or None
             For each case, the error it would raise, or None.
+
+        Notes
+        -----
+        A batch runs in parallel threads, each case within
+        :data:`PARALLEL_CASE_BYTES` of tables. The rare case that needs more gives up
+        before any arithmetic and runs alone afterwards, within :func:`max_case_bytes`,
+        so peak memory is bounded whatever the cases.
         """
         roots = np.ascontiguousarray(evidence.roots, dtype=np.int8)
         findings = np.ascontiguousarray(evidence.findings, dtype=np.int8)
         n = roots.shape[0]
         post = np.zeros((n, self.cause_log_leak.shape[0]))
         log_pe = np.zeros(n)
-        run = _batch_parallel if n >= PARALLEL_MIN_BATCH else _batch_serial
-        run(roots, findings, self.arrays(), post, log_pe)
+        limit = max_case_bytes()
+        alone = np.arange(n)
+        if n >= PARALLEL_MIN_BATCH:
+            budget = min(PARALLEL_CASE_BYTES, limit)
+            _batch_parallel(roots, findings, self.arrays(), post, log_pe, budget)
+            alone = np.flatnonzero(np.isnan(log_pe)) if budget < limit else alone[:0]
+        if alone.size:
+            _batch_serial(roots, findings, self.arrays(), post, log_pe, alone, limit)
         problems: list[Exception | None] = [None] * n
         for i in np.flatnonzero(~np.isfinite(log_pe)):
             if np.isnan(log_pe[i]):
                 problems[i] = InferenceLimitError(
-                    f"Case {i} needs elimination tables beyond the engine's limit "
-                    f"({MAX_TABLE_SIZE:,} entries in one table, {4 * MAX_TABLE_SIZE:,} in "
-                    "all); observe more risk factors or findings."
+                    f"Case {i} needs more than {limit >> 20:,} MiB of elimination tables "
+                    f"(or one table over {MAX_TABLE_SIZE:,} entries); observe more risk "
+                    "factors or findings, or allow more memory per case with the "
+                    "environment variable DIFFDX_MAX_CASE_MB."
                 )
             else:
                 problems[i] = ImpossibleEvidenceError(

@@ -199,3 +199,55 @@ def test_too_wide_a_case_is_an_error_not_a_crash():
     assert problems[1] is None and np.isfinite(post[1]).all()  # the other case still scores
     with pytest.raises(InferenceLimitError):
         engine.posteriors(Evidence(roots[:1], findings[:1]))
+
+
+def test_cases_over_the_parallel_budget_run_alone_and_agree(monkeypatch):
+    """A case too big to run beside others waits and runs alone: same bits as by itself."""
+    import diffdx.engine
+    from diffdx.evidence import parse_columns
+    from diffdx.simulate import simulate_cases
+
+    compiled = compile_model("calf_pain")
+    cases = simulate_cases(40, seed=3).drop(columns="id")
+    ev, _ = parse_columns(compiled.kb, {c: cases[c] for c in cases}, len(cases))
+    engine = compiled.engine
+    alone = np.vstack(
+        [
+            engine.posteriors(Evidence(ev.roots[i : i + 1], ev.findings[i : i + 1]))[0]
+            for i in range(40)
+        ]
+    )
+    both, _ = engine.posteriors(ev)
+    # 4 KiB: every case with a component of a few causes now waits for the serial pass
+    monkeypatch.setattr(diffdx.engine, "PARALLEL_CASE_BYTES", 4096)
+    waited, log_pe = engine.posteriors(ev)
+    assert np.array_equal(waited, alone) and np.array_equal(both, alone)
+    assert np.isfinite(log_pe).all()
+
+
+def test_the_memory_budget_per_case_is_configurable(monkeypatch):
+    from diffdx.engine import MAX_CASE_BYTES, max_case_bytes
+    from diffdx.exceptions import InferenceLimitError, InvalidParameterError
+    from tests.random_models import random_model
+
+    monkeypatch.delenv("DIFFDX_MAX_CASE_MB", raising=False)
+    assert max_case_bytes() == MAX_CASE_BYTES
+    for bad in ("0", "-5", "1.5", "lots"):
+        monkeypatch.setenv("DIFFDX_MAX_CASE_MB", bad)
+        with pytest.raises(InvalidParameterError, match="DIFFDX_MAX_CASE_MB"):
+            max_case_bytes()
+    # a case needing 16-64 MiB: fine with 64, an error with 1, and the others still score
+    kb = random_model(3, n_rf=2, n_causes=30, n_findings=40, max_extra_parents=29)
+    n_f, n_r = len(kb.findings), len(kb.risk_factors) + 2
+    findings = np.zeros((5, n_f), np.int8)
+    findings[0, :8] = 1
+    ev = Evidence(np.zeros((5, n_r), np.int8), findings)
+    engine = compile_model(kb).engine
+    monkeypatch.setenv("DIFFDX_MAX_CASE_MB", "64")
+    post, _, problems = engine.posteriors_by_row(ev)
+    assert problems == [None] * 5
+    monkeypatch.setenv("DIFFDX_MAX_CASE_MB", "1")
+    post1, _, problems = engine.posteriors_by_row(ev)
+    assert isinstance(problems[0], InferenceLimitError)
+    assert "more than 1 MiB" in str(problems[0]) and "DIFFDX_MAX_CASE_MB" in str(problems[0])
+    assert problems[1:] == [None] * 4 and np.array_equal(post1[1:], post[1:])
