@@ -67,6 +67,17 @@ from diffdx._elimination import (
     marginal_of_first,
     project,
 )
+from diffdx._noisy_or import (
+    cause_chain,
+    cause_table,
+    chain_factors,
+    chain_head,
+    finding_table,
+    fold_if_irrelevant,
+    fold_private,
+    new_factor,
+    unary,
+)
 from diffdx.evidence import Evidence
 from diffdx.exceptions import (
     ImpossibleEvidenceError,
@@ -93,33 +104,6 @@ _CACHE = os.environ.get("DIFFDX_NUMBA_CACHE", "1") != "0"
 
 
 @numba.njit(cache=_CACHE)
-def _cause_table(
-    c, parents, card, n_causes, log_absent, log_surv, slot_of, slot_inh, slot_surv, log_u, table
-):
-    """Write into ``table`` P(c | its latent parent roots) x negative evidence, over (c, roots)."""
-    half = table.shape[0] // 2
-    counter = np.zeros(parents.shape[0], np.int64)
-    u = math.exp(log_u)
-    for idx in range(half):
-        la = log_absent
-        ls = log_surv
-        for j in range(parents.shape[0]):
-            slot = slot_of[parents[j] - n_causes, counter[j]]
-            if slot >= 0:
-                la += slot_inh[slot, c]
-                ls += slot_surv[slot, c]
-        table[idx] = math.exp(la) * math.exp(ls) - math.expm1(ls)
-        table[half + idx] = -math.expm1(la) * math.exp(ls) * u
-        j = parents.shape[0] - 1
-        while j >= 0:
-            counter[j] += 1
-            if counter[j] < card[parents[j]]:
-                break
-            counter[j] = 0
-            j -= 1
-
-
-@numba.njit(cache=_CACHE)
 def _find(parent, x):
     while parent[x] != x:
         parent[x] = parent[parent[x]]
@@ -128,203 +112,19 @@ def _find(parent, x):
 
 
 @numba.njit(cache=_CACHE)
-def _unary(log_absent, log_surv, log_u):
-    """(P(c absent | observed roots), P(c present | observed roots) x negative evidence)."""
-    p1 = -math.expm1(log_absent) * math.exp(log_surv)
-    p0 = math.exp(log_absent) * math.exp(log_surv) - math.expm1(log_surv)
-    return p0, p1 * math.exp(log_u)
+def _observe(root_ev, finding_ev, m):
+    """Fold observed roots and negative findings into per-cause numbers (steps 1-2).
 
-
-@numba.njit(cache=_CACHE)
-def _finding_table(f, scope, w, log_q, mult, table):
-    """Write into ``table`` the noisy-OR P(f present | shared parents).
-
-    Private parents are folded into ``log_q`` and ``mult``.
+    Returns ``log P(observed roots, negative findings' leaks)``, each cause's noisy-OR
+    ``log_absent`` and protective ``log_surv``, the latent roots, each cause's negative
+    evidence ``log_u`` and the positive findings.
     """
-    n_par = scope.shape[0]
-    for idx in range(1 << n_par):
-        acc = log_q
-        for j in range(n_par):
-            if (idx >> (n_par - 1 - j)) & 1:
-                acc += w[scope[j], f]
-        table[idx] = mult * -math.expm1(acc)
-
-
-@numba.njit(cache=_CACHE)
-def _chain_head(w1, log_q, mult, table):
-    """Write into ``table`` the factor over (c1, y1): y1 = the leak or c1 fires.
-
-    The leak carries ``mult``.
-    """
-    for c1 in range(2):
-        acc = log_q + c1 * w1
-        table[2 * c1] = mult * math.exp(acc)
-        table[2 * c1 + 1] = mult * -math.expm1(acc)
-
-
-@numba.njit(cache=_CACHE)
-def _new_factor(store, scope_len, table_len):
-    """Reserve the next factor of ``store`` (see ``_elimination``); return its views."""
-    fs_at, fs_len, ft_at, ft_len, sc, tb, cur = store
-    t = cur[0]
-    fs_at[t], fs_len[t], ft_at[t], ft_len[t] = cur[1], scope_len, cur[2], table_len
-    cur[0] += 1
-    cur[1] += scope_len
-    cur[2] += table_len
-    return sc[fs_at[t] : fs_at[t] + scope_len], tb[ft_at[t] : ft_at[t] + table_len]
-
-
-@numba.njit(cache=_CACHE)
-def _chain_factors(w_f, scope, first_var, log_q, mult, store):
-    """Add a positive finding's noisy-OR to ``store`` as a chain of small factors.
-
-    With parents c1..cn (``scope``) and new binary variables y1..y(n-1) numbered from
-    ``first_var``: y1 = leak or c1 fires, yk = y(k-1) or ck fires, and the finding is
-    y(n-1) or cn fires, observed present. Summing the y's out gives back
-    ``mult * (1 - exp(log_q + sum w c))`` exactly, with every entry non-negative, while
-    the largest factor has three variables instead of n (Heckerman & Breese 1996).
-    """
-    n = scope.shape[0]
-    sc, tab = _new_factor(store, 2, 4)
-    sc[0], sc[1] = scope[0], first_var
-    _chain_head(w_f[scope[0]], log_q, mult, tab)
-    for k in range(1, n):
-        fires = -math.expm1(w_f[scope[k]])  # P(ck fires | ck present)
-        silent = math.exp(w_f[scope[k]])
-        prev = first_var + k - 1
-        if k < n - 1:  # (ck, y(k-1), yk), yk fastest
-            sc, tab = _new_factor(store, 3, 8)
-            sc[0], sc[1], sc[2] = scope[k], prev, prev + 1
-            tab[0], tab[1], tab[2], tab[3] = 1.0, 0.0, 0.0, 1.0
-            tab[4], tab[5], tab[6], tab[7] = silent, fires, 0.0, 1.0
-        else:  # (cn, y(n-1)): the finding is present
-            sc, tab = _new_factor(store, 2, 4)
-            sc[0], sc[1] = scope[k], prev
-            tab[0], tab[1], tab[2], tab[3] = 0.0, 1.0, fires, 1.0
-
-
-@numba.njit(cache=_CACHE)
-def _cause_chain(
-    c, parents, card, n_causes, log_absent, log_surv, slot_of, slot_inh, log_u, first_var, store
-):
-    """Add P(c | latent parents) x negative evidence to ``store`` as a chain of factors.
-
-    The noisy-OR part is chained as for positive findings (y1 = leak or r1 fires, ...,
-    with new binary variables from ``first_var``), and the last link yields c itself:
-    c = (y(k-1) or rk fires) and not stopped by the (observed) protective factors,
-    whose survival ``exp(log_surv)`` and the negative evidence ``exp(log_u)`` weigh
-    c = 1. Only for causes whose latent parents are all risk factors (no survival
-    term depends on them). Every entry is a sum of non-negative terms.
-    """
-    k = parents.shape[0]
-    keep = math.exp(log_surv)  # P(not stopped by a protective factor)
-    stop = -math.expm1(log_surv)
-    weight_on = keep * math.exp(log_u)
-    for j in range(k):
-        r = parents[j] - n_causes
-        n_states = card[parents[j]]
-        if j == 0:
-            scope, tab = _new_factor(store, 2, 2 * n_states)
-            scope[0], scope[1] = parents[0], first_var
-        else:
-            out = c if j == k - 1 else first_var + j
-            scope, tab = _new_factor(store, 3, 4 * n_states)
-            scope[0], scope[1], scope[2] = parents[j], first_var + j - 1, out
-        for s in range(n_states):
-            slot = slot_of[r, s]
-            log_q = slot_inh[slot, c] if slot >= 0 else 0.0
-            if j == 0:  # (r1, y1): y1 = leak or r1 fires
-                tab[2 * s] = math.exp(log_absent + log_q)
-                tab[2 * s + 1] = -math.expm1(log_absent + log_q)
-            elif j < k - 1:  # (rj, y(j-1), yj)
-                tab[4 * s], tab[4 * s + 1] = math.exp(log_q), -math.expm1(log_q)
-                tab[4 * s + 2], tab[4 * s + 3] = 0.0, 1.0
-            else:  # (rk, y(k-1), c)
-                tab[4 * s] = math.exp(log_q + log_surv) + stop
-                tab[4 * s + 1] = -math.expm1(log_q) * weight_on
-                tab[4 * s + 2] = stop
-                tab[4 * s + 3] = weight_on
-
-
-@numba.njit(cache=_CACHE)
-def _fold_private(f, clamp, w, private, log_absent, log_surv, log_u, log_leak):
-    """Leak (log) and multiplier of finding f with its private causes summed out.
-
-    ``clamp`` is a private cause taken as present (its unary weight alone), or -1.
-    """
-    log_q = log_leak
-    mult = 1.0
-    for c in range(w.shape[0]):
-        if w[c, f] != 0.0 and private[c]:
-            p0, a1 = _unary(log_absent[c], log_surv[c], log_u[c])
-            if c == clamp:
-                log_q += w[c, f]
-                mult *= a1
-            else:
-                log_q += math.log1p(-a1 * -math.expm1(w[c, f]) / (p0 + a1))
-                mult *= p0 + a1
-    return log_q, mult
-
-
-@numba.njit(cache=_CACHE)
-def _fold_if_irrelevant(r, cause_root, barren, m, log_absent, log_surv):
-    """Marginalise latent root ``r`` into its causes if they are all barren; say if done.
-
-    With P(c | roots) = (1 - exp(la)) exp(ls) and the root independent of the rest, the
-    expectation over its prior moves ``log E[s]`` into ``ls`` and ``log E[q s] - log E[s]``
-    (never positive, as q <= 1) into ``la``: exact for each cause's own posterior.
-    """
-    card, root_prior, slot_of, slot_inh, slot_surv = m[0], m[1], m[2], m[3], m[4]
-    n_causes = barren.shape[0]
-    for c in range(n_causes):
-        if cause_root[c, r] and not barren[c]:
-            return False
-    for c in range(n_causes):
-        if not cause_root[c, r]:
-            continue
-        e_s = 0.0
-        e_qs = 0.0
-        for s in range(card[r]):
-            slot = slot_of[r, s]
-            ls = slot_surv[slot, c] if slot >= 0 else 0.0
-            lq = slot_inh[slot, c] if slot >= 0 else 0.0
-            e_s += root_prior[r, s] * math.exp(ls)
-            e_qs += root_prior[r, s] * math.exp(lq + ls)
-        if e_s > 0.0:  # else the cause is surely stopped, whatever its risk
-            log_absent[c] += min(0.0, math.log(e_qs) - math.log(e_s))
-        log_surv[c] += math.log(e_s) if e_s > 0.0 else -np.inf
-    return True
-
-
-@numba.njit(cache=_CACHE)
-def _infer_case(root_ev, finding_ev, m, out, max_bytes):
-    """Posteriors of every cause for one case into ``out``; return log P(evidence).
-
-    ``m`` is :meth:`Engine.arrays`. Returns NaN when a component's elimination would
-    need a table over ``MAX_TABLE_SIZE`` entries or more than ``max_bytes`` of tables,
-    and -inf when the evidence has probability zero.
-    """
-    (
-        card,
-        root_prior,
-        slot_of,
-        slot_inh,
-        slot_surv,
-        cause_log_leak,
-        cause_root,
-        finding_log_leak,
-        w,
-        fold_child,
-        fold_log_absent,
-        fold_log_surv,
-    ) = m
+    root_prior, slot_of, slot_inh, slot_surv = m[1], m[2], m[3], m[4]
+    cause_log_leak, finding_log_leak, w = m[5], m[7], m[8]
+    fold_child, fold_log_absent, fold_log_surv = m[9], m[10], m[11]
     n_causes = cause_log_leak.shape[0]
     n_roots = root_ev.shape[0]
-    n_findings = finding_ev.shape[0]
-    n_vars = n_causes + n_roots
     log_pe = 0.0
-    # 1. Observed roots change each cause's noisy-OR numbers; an unobserved root with a
-    #    single child is marginalised into that child exactly (E[q^r] multiplies P(absent)).
     log_absent = cause_log_leak.copy()
     log_surv = np.zeros(n_causes)
     latent = np.zeros(n_roots, np.bool_)
@@ -342,20 +142,33 @@ def _infer_case(root_ev, finding_ev, m, out, max_bytes):
             log_surv[fold_child[r]] += fold_log_surv[r]
         else:
             latent[r] = True
-    # 2. Negative findings become one number per cause; positive ones are listed.
     log_u = np.zeros(n_causes)
-    positives = []
-    for f in range(n_findings):
+    n_pos = 0
+    for f in range(finding_ev.shape[0]):
         if finding_ev[f] == 0:
             log_pe += finding_log_leak[f]
             for c in range(n_causes):
                 log_u[c] += w[c, f]
         elif finding_ev[f] == 1:
-            positives.append(f)
-    # 3. Structure: how many positive findings each cause has, which causes touch latent
-    #    roots. A cause with no observed finding is barren: a latent root whose causes are
-    #    all barren keeps its prior given the evidence, so it is marginalised into each of
-    #    them (their posteriors are all we need of them), as in step 1.
+            n_pos += 1
+    positives = np.empty(n_pos, np.int64)
+    j = 0
+    for f in range(finding_ev.shape[0]):
+        if finding_ev[f] == 1:
+            positives[j] = f
+            j += 1
+    return log_pe, log_absent, log_surv, latent, log_u, positives
+
+
+@numba.njit(cache=_CACHE)
+def _roles(positives, latent, log_absent, log_surv, log_u, m):
+    """Step 3: which latent roots stay, and which causes are private to one finding.
+
+    Folds the latent roots of barren causes (see :func:`~diffdx._noisy_or.fold_if_irrelevant`) and
+    returns each cause's count of latent parents and whether it is private.
+    """
+    cause_root, w = m[6], m[8]
+    n_causes, n_roots = cause_root.shape
     n_pos_of = np.zeros(n_causes, np.int64)  # positive findings of each cause
     for f in positives:
         for c in range(n_causes):
@@ -365,24 +178,32 @@ def _infer_case(root_ev, finding_ev, m, out, max_bytes):
     for c in range(n_causes):
         barren[c] = n_pos_of[c] == 0 and log_u[c] == 0.0
     for r in range(n_roots):
-        if latent[r] and _fold_if_irrelevant(r, cause_root, barren, m, log_absent, log_surv):
+        if latent[r] and fold_if_irrelevant(r, cause_root, barren, m, log_absent, log_surv):
             latent[r] = False
     n_latent_par = np.zeros(n_causes, np.int64)
     for c in range(n_causes):
         for r in range(n_roots):
             if latent[r] and cause_root[c, r]:
                 n_latent_par[c] += 1
-    has_latent = n_latent_par > 0
-    # A cause in exactly one positive finding and no latent root is "private" to it: it
-    # is summed out inside that finding's noisy-OR (a new leak), never becoming a variable.
     private = np.zeros(n_causes, np.bool_)
     for c in range(n_causes):
-        private[c] = n_pos_of[c] == 1 and not has_latent[c]
-    # Union-find over causes (0..C-1) and latent roots (C..C+R-1).
-    parent = np.arange(n_vars)
-    in_ve = np.zeros(n_vars, np.bool_)
+        private[c] = n_pos_of[c] == 1 and n_latent_par[c] == 0
+    return n_latent_par, private
+
+
+@numba.njit(cache=_CACHE)
+def _components(positives, latent, n_latent_par, m):
+    """Union-find over causes (0..C-1) and latent roots (C..C+R-1) that must be eliminated.
+
+    A cause is in the elimination when it has a latent parent or a positive finding;
+    it is joined to its latent parents and to the other parents of its positive findings.
+    """
+    cause_root, w = m[6], m[8]
+    n_causes, n_roots = cause_root.shape
+    parent = np.arange(n_causes + n_roots)
+    in_ve = np.zeros(n_causes + n_roots, np.bool_)
     for c in range(n_causes):
-        if has_latent[c]:
+        if n_latent_par[c] > 0:
             in_ve[c] = True
             for r in range(n_roots):
                 if latent[r] and cause_root[c, r]:
@@ -399,18 +220,21 @@ def _infer_case(root_ev, finding_ev, m, out, max_bytes):
                 else:
                     a, b = _find(parent, c), _find(parent, first)
                     parent[a] = b
-    # 4. Closed form for causes outside every component.
-    for c in range(n_causes):
-        if not in_ve[c]:
-            p0, a1 = _unary(log_absent[c], log_surv[c], log_u[c])
-            z = p0 + a1
-            out[c] = a1 / z
-            log_pe += math.log(z)
-    # Positive findings with many shared parents are chained (see _chain_factors); each
-    # chain adds binary variables after the causes and roots.
-    n_pos = len(positives)
-    pos_par = np.zeros(n_pos, np.int64)  # shared (non-private) parents of each positive
-    pos_root = np.zeros(n_pos, np.int64)  # its component
+    return parent, in_ve
+
+
+@numba.njit(cache=_CACHE)
+def _chain_plan(positives, latent, n_latent_par, private, parent, m):
+    """Plan the chains (:func:`~diffdx._noisy_or.chain_factors`): which factors, how many variables.
+
+    Returns, for each positive finding, its shared (non-private) parents and component;
+    which causes have their CPT chained; and the number of chain variables.
+    """
+    card, slot_of, slot_surv, cause_root, w = m[0], m[2], m[4], m[6], m[8]
+    n_causes, n_roots = cause_root.shape
+    n_pos = positives.shape[0]
+    pos_par = np.zeros(n_pos, np.int64)
+    pos_root = np.zeros(n_pos, np.int64)
     n_chain = 0
     for j in range(n_pos):
         f = positives[j]
@@ -421,8 +245,8 @@ def _infer_case(root_ev, finding_ev, m, out, max_bytes):
                     pos_par[j] += 1
         if pos_par[j] > CHAIN_MIN_PARENTS:
             n_chain += pos_par[j] - 1
-    # A cause with many latent parents has its CPT chained too (causes with a latent
-    # protective parent excepted); such a cause is in the elimination and not private.
+    # A cause with many latent parents has its CPT chained too, unless a latent parent is
+    # protective (its survival term would depend on that parent).
     chained = np.zeros(n_causes, np.bool_)
     for c in range(n_causes):
         protected = False
@@ -434,6 +258,311 @@ def _infer_case(root_ev, finding_ev, m, out, max_bytes):
         chained[c] = n_latent_par[c] > CHAIN_MIN_PARENTS and not protected
         if chained[c]:
             n_chain += n_latent_par[c] - 1
+    return pos_par, pos_root, chained, n_chain
+
+
+@numba.njit(cache=_CACHE)
+def _collect(
+    root,
+    parent,
+    in_ve,
+    done,
+    latent,
+    n_latent_par,
+    private,
+    chained,
+    positives,
+    pos_par,
+    pos_root,
+    variables,
+    m,
+):
+    """List component ``root``'s variables into ``variables``; size its factor store.
+
+    Returns the number of causes and roots listed (chain variables come after them)
+    and the store, each buffer allocated once at its final size.
+    """
+    card, cause_root = m[0], m[6]
+    n_causes, n_roots = cause_root.shape
+    n_var = 0
+    n_chain_vars = 0
+    n_fac = 0
+    sc_total = 0
+    tb_total = 0
+    for x in range(n_causes + n_roots):
+        if in_ve[x] and _find(parent, x) == root:
+            done[x] = True
+            if x < n_causes and private[x]:
+                continue
+            variables[n_var] = x
+            n_var += 1
+            n_fac += 1
+            if x < n_causes and chained[x]:
+                k = n_latent_par[x]
+                n_fac += k - 1
+                n_chain_vars += k - 1
+                sc_total += 3 * k - 1
+                for r in range(n_roots):
+                    if latent[r] and cause_root[x, r]:
+                        tb_total += 4 * card[r]
+            elif x < n_causes:
+                size = 2
+                for r in range(n_roots):
+                    if latent[r] and cause_root[x, r]:
+                        size *= card[r]
+                sc_total += 1 + n_latent_par[x]
+                tb_total += size
+            else:
+                sc_total += 1
+                tb_total += card[x - n_causes]
+    n_base = n_var
+    n_var += n_chain_vars
+    for j in range(positives.shape[0]):
+        if pos_root[j] != root:
+            continue
+        k = pos_par[j]
+        if k <= CHAIN_MIN_PARENTS:
+            n_fac += 1
+            sc_total += k
+            tb_total += 1 << k
+        else:
+            n_fac += k
+            sc_total += 3 * k - 2
+            tb_total += 8 * k - 8
+            n_var += k - 1
+    cap = n_fac + n_var
+    store = (
+        np.empty(cap, np.int64),
+        np.empty(cap, np.int64),
+        np.empty(cap, np.int64),
+        np.empty(cap, np.int64),
+        np.empty(sc_total + n_var * n_var, np.int64),
+        np.empty(tb_total),
+        np.zeros(3, np.int64),
+    )
+    return n_base, store
+
+
+@numba.njit(cache=_CACHE)
+def _add_cause_factors(
+    n_base,
+    variables,
+    latent,
+    n_latent_par,
+    chained,
+    log_absent,
+    log_surv,
+    log_u,
+    card_all,
+    next_var,
+    store,
+    m,
+):
+    """Add each listed cause's CPT (x negative evidence) and each latent root's prior.
+
+    Chained CPTs append their chain variables to ``variables``; returns the number of
+    variables listed and the next free variable id.
+    """
+    card, root_prior, slot_of, slot_inh, slot_surv, cause_root = m[0], m[1], m[2], m[3], m[4], m[6]
+    n_causes, n_roots = cause_root.shape
+    n_var = n_base
+    for i in range(n_base):
+        x = variables[i]
+        if x >= n_causes:  # prior of a latent root
+            r = x - n_causes
+            scope, tab = new_factor(store, 1, card[r])
+            scope[0] = x
+            tab[:] = root_prior[r, : card[r]]
+            continue
+        parents = np.empty(n_latent_par[x], np.int64)
+        j = 0
+        for r in range(n_roots):
+            if latent[r] and cause_root[x, r]:
+                parents[j] = n_causes + r
+                j += 1
+        if chained[x]:
+            cause_chain(
+                x,
+                parents,
+                card_all,
+                n_causes,
+                log_absent[x],
+                log_surv[x],
+                slot_of,
+                slot_inh,
+                log_u[x],
+                next_var,
+                store,
+            )
+            for j in range(n_latent_par[x] - 1):
+                variables[n_var] = next_var + j
+                n_var += 1
+            next_var += n_latent_par[x] - 1
+            continue
+        size = 2
+        for j in range(parents.shape[0]):
+            size *= card_all[parents[j]]
+        scope, tab = new_factor(store, 1 + parents.shape[0], size)
+        scope[0] = x
+        scope[1:] = parents
+        cause_table(
+            x,
+            parents,
+            card_all,
+            n_causes,
+            log_absent[x],
+            log_surv[x],
+            slot_of,
+            slot_inh,
+            slot_surv,
+            log_u[x],
+            tab,
+        )
+    return n_var, next_var
+
+
+@numba.njit(cache=_CACHE)
+def _add_finding_factors(
+    root,
+    positives,
+    pos_par,
+    pos_root,
+    private,
+    log_absent,
+    log_surv,
+    log_u,
+    n_var,
+    variables,
+    next_var,
+    store,
+    m,
+):
+    """Add the component's positive findings, chained past ``CHAIN_MIN_PARENTS`` parents.
+
+    Returns the factor carrying each finding's leak (-1: another component), the number
+    of variables listed and the next free variable id.
+    """
+    finding_log_leak, w = m[7], m[8]
+    n_causes = w.shape[0]
+    n_pos = positives.shape[0]
+    leak_factor = np.full(n_pos, -1, np.int64)
+    for j in range(n_pos):
+        if pos_root[j] != root:
+            continue
+        f = positives[j]
+        k = pos_par[j]
+        log_q, mult = fold_private(
+            f, -1, w, private, log_absent, log_surv, log_u, finding_log_leak[f]
+        )
+        leak_factor[j] = store[6][0]
+        if k <= CHAIN_MIN_PARENTS:
+            scope, tab = new_factor(store, k, 1 << k)
+        else:
+            scope = np.empty(k, np.int64)
+        i = 0
+        for c in range(n_causes):
+            if w[c, f] != 0.0 and not private[c]:
+                scope[i] = c
+                i += 1
+        if k <= CHAIN_MIN_PARENTS:
+            finding_table(f, scope, w, log_q, mult, tab)
+            continue
+        chain_factors(w[:, f], scope, next_var, log_q, mult, store)
+        for i in range(k - 1):
+            variables[n_var] = next_var + i
+            n_var += 1
+        next_var += k - 1
+    return leak_factor, n_var, next_var
+
+
+@numba.njit(cache=_CACHE)
+def _private_posteriors(
+    positives,
+    pos_par,
+    leak_factor,
+    private,
+    log_absent,
+    log_surv,
+    log_u,
+    store,
+    calibrated,
+    card_all,
+    m,
+    out,
+):
+    """Posteriors of the private causes: P(p, e) / P(e) = E_belief[phi_f(p present) / phi_f].
+
+    ``calibrated`` is what :func:`~diffdx._elimination.calibrate` returned.
+    """
+    finding_log_leak, w = m[7], m[8]
+    n_causes = w.shape[0]
+    fs_at, fs_len, ft_at, ft_len, sc, tb = store[:6]
+    cs_at, cs_len, bel, cb_at, total, consumer, scratch = calibrated[1:]
+    for j in range(positives.shape[0]):
+        t = leak_factor[j]
+        if t < 0:
+            continue
+        f = positives[j]
+        scope = sc[fs_at[t] : fs_at[t] + fs_len[t]]
+        base = tb[ft_at[t] : ft_at[t] + ft_len[t]]
+        for p in range(n_causes):
+            if not (private[p] and w[p, f] != 0.0):
+                continue
+            log_q, mult = fold_private(
+                f, p, w, private, log_absent, log_surv, log_u, finding_log_leak[f]
+            )
+            ratio = np.empty(base.shape[0])
+            if pos_par[j] > CHAIN_MIN_PARENTS:  # the head of a chain
+                chain_head(w[scope[0], f], log_q, mult, ratio)
+            else:
+                finding_table(f, scope, w, log_q, mult, ratio)
+            for k in range(ratio.shape[0]):
+                ratio[k] = ratio[k] / base[k] if base[k] > 0.0 else 0.0
+            k_clique = consumer[t]
+            if k_clique < 0:  # no shared parent: the factor is a scalar
+                out[p] = ratio[0]
+                continue
+            marg = np.zeros(ratio.shape[0])
+            project(
+                bel[cb_at[k_clique] : cb_at[k_clique + 1]],
+                sc[cs_at[k_clique] : cs_at[k_clique] + cs_len[k_clique]],
+                card_all,
+                scope,
+                marg,
+                scratch,
+            )
+            out[p] = np.dot(marg, ratio) / total[k_clique]
+
+
+@numba.njit(cache=_CACHE)
+def _infer_case(root_ev, finding_ev, m, out, max_bytes):
+    """Posteriors of every cause for one case into ``out``; return log P(evidence).
+
+    ``m`` is :meth:`Engine.arrays`. The steps are those of the module docstring. Returns
+    NaN when a component's elimination would need a table over ``MAX_TABLE_SIZE``
+    entries or more than ``max_bytes`` of tables, and -inf when the evidence has
+    probability zero.
+    """
+    card, cause_root = m[0], m[6]
+    n_causes, n_roots = cause_root.shape
+    n_vars = n_causes + n_roots
+    # 1-2. Observed roots and negative findings become per-cause numbers.
+    log_pe, log_absent, log_surv, latent, log_u, positives = _observe(root_ev, finding_ev, m)
+    # 3. Barren causes absorb their latent roots; private causes are found.
+    n_latent_par, private = _roles(positives, latent, log_absent, log_surv, log_u, m)
+    parent, in_ve = _components(positives, latent, n_latent_par, m)
+    # 4. Closed form for causes outside every component.
+    for c in range(n_causes):
+        if not in_ve[c]:
+            p0, a1 = unary(log_absent[c], log_surv[c], log_u[c])
+            z = p0 + a1
+            out[c] = a1 / z
+            log_pe += math.log(z)
+    # 5. Each component: build its factors, calibrate, read the posteriors. Chains add
+    #    binary variables after the causes and roots.
+    pos_par, pos_root, chained, n_chain = _chain_plan(
+        positives, latent, n_latent_par, private, parent, m
+    )
     n_all = n_vars + n_chain
     card_all = np.full(n_all, 2, np.int64)
     for r in range(n_roots):
@@ -441,194 +570,81 @@ def _infer_case(root_ev, finding_ev, m, out, max_bytes):
     next_var = n_vars
     done = np.zeros(n_vars, np.bool_)
     variables = np.empty(n_all, np.int64)
-    # 5. Each component: build factors, calibrate, read the posteriors.
     for seed in range(n_vars):
         if not in_ve[seed] or done[seed]:
             continue
         root = _find(parent, seed)
-        # Sizes first, so each buffer is allocated once.
-        n_var = 0
-        n_chain_vars = 0
-        n_fac = 0
-        sc_total = 0
-        tb_total = 0
-        for x in range(n_vars):
-            if in_ve[x] and _find(parent, x) == root:
-                done[x] = True
-                if x < n_causes and private[x]:
-                    continue
-                variables[n_var] = x
-                n_var += 1
-                n_fac += 1
-                if x < n_causes and chained[x]:
-                    k = n_latent_par[x]
-                    n_fac += k - 1
-                    n_chain_vars += k - 1
-                    sc_total += 3 * k - 1
-                    for r in range(n_roots):
-                        if latent[r] and cause_root[x, r]:
-                            tb_total += 4 * card[r]
-                elif x < n_causes:
-                    size = 2
-                    for r in range(n_roots):
-                        if latent[r] and cause_root[x, r]:
-                            size *= card[r]
-                    sc_total += 1 + n_latent_par[x]
-                    tb_total += size
-                else:
-                    sc_total += 1
-                    tb_total += card[x - n_causes]
-        n_base = n_var  # causes and roots; chain variables come after them
-        n_var += n_chain_vars
-        for j in range(n_pos):
-            if pos_root[j] != root:
-                continue
-            k = pos_par[j]
-            if k <= CHAIN_MIN_PARENTS:
-                n_fac += 1
-                sc_total += k
-                tb_total += 1 << k
-            else:
-                n_fac += k
-                sc_total += 3 * k - 2
-                tb_total += 8 * k - 8
-                n_var += k - 1
-        cap = n_fac + n_var
-        store = (
-            np.empty(cap, np.int64),
-            np.empty(cap, np.int64),
-            np.empty(cap, np.int64),
-            np.empty(cap, np.int64),
-            np.empty(sc_total + n_var * n_var, np.int64),
-            np.empty(tb_total),
-            np.zeros(3, np.int64),
+        n_base, store = _collect(
+            root,
+            parent,
+            in_ve,
+            done,
+            latent,
+            n_latent_par,
+            private,
+            chained,
+            positives,
+            pos_par,
+            pos_root,
+            variables,
+            m,
         )
-        n_var = n_base
-        for i in range(n_base):
-            x = variables[i]
-            if x < n_causes:  # P(c | latent parents) x negative evidence
-                parents = np.empty(n_latent_par[x], np.int64)
-                j = 0
-                for r in range(n_roots):
-                    if latent[r] and cause_root[x, r]:
-                        parents[j] = n_causes + r
-                        j += 1
-                if chained[x]:
-                    _cause_chain(
-                        x,
-                        parents,
-                        card_all,
-                        n_causes,
-                        log_absent[x],
-                        log_surv[x],
-                        slot_of,
-                        slot_inh,
-                        log_u[x],
-                        next_var,
-                        store,
-                    )
-                    for j in range(n_latent_par[x] - 1):
-                        variables[n_var] = next_var + j
-                        n_var += 1
-                    next_var += n_latent_par[x] - 1
-                    continue
-                size = 2
-                for j in range(parents.shape[0]):
-                    size *= card_all[parents[j]]
-                scope, tab = _new_factor(store, 1 + parents.shape[0], size)
-                scope[0] = x
-                scope[1:] = parents
-                _cause_table(
-                    x,
-                    parents,
-                    card_all,
-                    n_causes,
-                    log_absent[x],
-                    log_surv[x],
-                    slot_of,
-                    slot_inh,
-                    slot_surv,
-                    log_u[x],
-                    tab,
-                )
-            else:  # prior of a latent root
-                r = x - n_causes
-                scope, tab = _new_factor(store, 1, card[r])
-                scope[0] = x
-                tab[:] = root_prior[r, : card[r]]
-        leak_factor = np.full(n_pos, -1, np.int64)  # factor carrying each finding's leak
-        for j in range(n_pos):
-            if pos_root[j] != root:
-                continue
-            f = positives[j]
-            k = pos_par[j]
-            log_q, mult = _fold_private(
-                f, -1, w, private, log_absent, log_surv, log_u, finding_log_leak[f]
-            )
-            leak_factor[j] = store[6][0]
-            if k <= CHAIN_MIN_PARENTS:
-                scope, tab = _new_factor(store, k, 1 << k)
-            else:
-                scope = np.empty(k, np.int64)
-            i = 0
-            for c in range(n_causes):
-                if w[c, f] != 0.0 and not private[c]:
-                    scope[i] = c
-                    i += 1
-            if k <= CHAIN_MIN_PARENTS:
-                _finding_table(f, scope, w, log_q, mult, tab)
-                continue
-            _chain_factors(w[:, f], scope, next_var, log_q, mult, store)
-            for i in range(k - 1):
-                variables[n_var] = next_var + i
-                n_var += 1
-            next_var += k - 1
+        n_var, next_var = _add_cause_factors(
+            n_base,
+            variables,
+            latent,
+            n_latent_par,
+            chained,
+            log_absent,
+            log_surv,
+            log_u,
+            card_all,
+            next_var,
+            store,
+            m,
+        )
+        leak_factor, n_var, next_var = _add_finding_factors(
+            root,
+            positives,
+            pos_par,
+            pos_root,
+            private,
+            log_absent,
+            log_surv,
+            log_u,
+            n_var,
+            variables,
+            next_var,
+            store,
+            m,
+        )
         fs_at, fs_len, ft_at, ft_len, sc, tb, cur = store
+        n_fac = cur[0]
         order = elimination_order(variables[:n_var], n_fac, fs_at, fs_len, sc, card_all, n_all)
-        log_z, cs_at, cs_len, bel, cb_at, total, consumer, scratch = calibrate(
+        calibrated = calibrate(
             n_fac, fs_at, fs_len, ft_at, ft_len, sc, cur[1], tb, order, card_all, n_all, max_bytes
         )
+        log_z, bel, cb_at, total = calibrated[0], calibrated[3], calibrated[4], calibrated[5]
         if not log_z > -np.inf:
             return log_z
         log_pe += log_z
         for i in range(n_var):
             if order[i] < n_causes:
                 out[order[i]] = marginal_of_first(bel, cb_at, 2, i, total)
-        # Private causes: P(p, e) / P(e) = E_belief[ phi_f with p present / phi_f ].
-        for j in range(n_pos):
-            t = leak_factor[j]
-            if t < 0:
-                continue
-            f = positives[j]
-            scope = sc[fs_at[t] : fs_at[t] + fs_len[t]]
-            base = tb[ft_at[t] : ft_at[t] + ft_len[t]]
-            for p in range(n_causes):
-                if not (private[p] and w[p, f] != 0.0):
-                    continue
-                log_q, mult = _fold_private(
-                    f, p, w, private, log_absent, log_surv, log_u, finding_log_leak[f]
-                )
-                ratio = np.empty(base.shape[0])
-                if pos_par[j] > CHAIN_MIN_PARENTS:  # the head of a chain
-                    _chain_head(w[scope[0], f], log_q, mult, ratio)
-                else:
-                    _finding_table(f, scope, w, log_q, mult, ratio)
-                for k in range(ratio.shape[0]):
-                    ratio[k] = ratio[k] / base[k] if base[k] > 0.0 else 0.0
-                k_clique = consumer[t]
-                if k_clique < 0:  # no shared parent: the factor is a scalar
-                    out[p] = ratio[0]
-                    continue
-                marg = np.zeros(ratio.shape[0])
-                project(
-                    bel[cb_at[k_clique] : cb_at[k_clique + 1]],
-                    sc[cs_at[k_clique] : cs_at[k_clique] + cs_len[k_clique]],
-                    card_all,
-                    scope,
-                    marg,
-                    scratch,
-                )
-                out[p] = np.dot(marg, ratio) / total[k_clique]
+        _private_posteriors(
+            positives,
+            pos_par,
+            leak_factor,
+            private,
+            log_absent,
+            log_surv,
+            log_u,
+            store,
+            calibrated,
+            card_all,
+            m,
+            out,
+        )
     return log_pe
 
 

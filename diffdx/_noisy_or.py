@@ -1,0 +1,230 @@
+"""The noisy-OR factors of one case: the tables and chains the engine eliminates.
+
+Given one case's evidence folded into per-cause numbers (``log_absent``: the log of the
+noisy-OR's "nothing fires" term; ``log_surv``: the log survival of the protective
+factors; ``log_u``: the negative findings' weight on the cause being present), these
+kernels write a cause's CPT over its latent parents, a positive finding's noisy-OR over
+its parents, or either as a chain of three-variable factors (Heckerman & Breese 1996),
+into the flat factor store of ``diffdx._elimination``. They also sum a cause out
+exactly where the engine can (a private cause inside its finding's leak; a latent root
+of barren causes into those causes). Every entry is a sum or product of non-negative
+numbers.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+import numba
+import numpy as np
+
+__all__ = [
+    "cause_chain",
+    "cause_table",
+    "chain_factors",
+    "chain_head",
+    "finding_table",
+    "fold_if_irrelevant",
+    "fold_private",
+    "new_factor",
+    "unary",
+]
+
+_CACHE = os.environ.get("DIFFDX_NUMBA_CACHE", "1") != "0"
+
+
+@numba.njit(cache=_CACHE)
+def cause_table(
+    c, parents, card, n_causes, log_absent, log_surv, slot_of, slot_inh, slot_surv, log_u, table
+):
+    """Write into ``table`` P(c | its latent parent roots) x negative evidence, over (c, roots)."""
+    half = table.shape[0] // 2
+    counter = np.zeros(parents.shape[0], np.int64)
+    u = math.exp(log_u)
+    for idx in range(half):
+        la = log_absent
+        ls = log_surv
+        for j in range(parents.shape[0]):
+            slot = slot_of[parents[j] - n_causes, counter[j]]
+            if slot >= 0:
+                la += slot_inh[slot, c]
+                ls += slot_surv[slot, c]
+        table[idx] = math.exp(la) * math.exp(ls) - math.expm1(ls)
+        table[half + idx] = -math.expm1(la) * math.exp(ls) * u
+        j = parents.shape[0] - 1
+        while j >= 0:
+            counter[j] += 1
+            if counter[j] < card[parents[j]]:
+                break
+            counter[j] = 0
+            j -= 1
+
+
+@numba.njit(cache=_CACHE)
+def unary(log_absent, log_surv, log_u):
+    """(P(c absent | observed roots), P(c present | observed roots) x negative evidence)."""
+    p1 = -math.expm1(log_absent) * math.exp(log_surv)
+    p0 = math.exp(log_absent) * math.exp(log_surv) - math.expm1(log_surv)
+    return p0, p1 * math.exp(log_u)
+
+
+@numba.njit(cache=_CACHE)
+def finding_table(f, scope, w, log_q, mult, table):
+    """Write into ``table`` the noisy-OR P(f present | shared parents).
+
+    Private parents are folded into ``log_q`` and ``mult``.
+    """
+    n_par = scope.shape[0]
+    for idx in range(1 << n_par):
+        acc = log_q
+        for j in range(n_par):
+            if (idx >> (n_par - 1 - j)) & 1:
+                acc += w[scope[j], f]
+        table[idx] = mult * -math.expm1(acc)
+
+
+@numba.njit(cache=_CACHE)
+def chain_head(w1, log_q, mult, table):
+    """Write into ``table`` the factor over (c1, y1): y1 = the leak or c1 fires.
+
+    The leak carries ``mult``.
+    """
+    for c1 in range(2):
+        acc = log_q + c1 * w1
+        table[2 * c1] = mult * math.exp(acc)
+        table[2 * c1 + 1] = mult * -math.expm1(acc)
+
+
+@numba.njit(cache=_CACHE)
+def new_factor(store, scope_len, table_len):
+    """Reserve the next factor of ``store`` (see ``_elimination``); return its views."""
+    fs_at, fs_len, ft_at, ft_len, sc, tb, cur = store
+    t = cur[0]
+    fs_at[t], fs_len[t], ft_at[t], ft_len[t] = cur[1], scope_len, cur[2], table_len
+    cur[0] += 1
+    cur[1] += scope_len
+    cur[2] += table_len
+    return sc[fs_at[t] : fs_at[t] + scope_len], tb[ft_at[t] : ft_at[t] + table_len]
+
+
+@numba.njit(cache=_CACHE)
+def chain_factors(w_f, scope, first_var, log_q, mult, store):
+    """Add a positive finding's noisy-OR to ``store`` as a chain of small factors.
+
+    With parents c1..cn (``scope``) and new binary variables y1..y(n-1) numbered from
+    ``first_var``: y1 = leak or c1 fires, yk = y(k-1) or ck fires, and the finding is
+    y(n-1) or cn fires, observed present. Summing the y's out gives back
+    ``mult * (1 - exp(log_q + sum w c))`` exactly, with every entry non-negative, while
+    the largest factor has three variables instead of n (Heckerman & Breese 1996).
+    """
+    n = scope.shape[0]
+    sc, tab = new_factor(store, 2, 4)
+    sc[0], sc[1] = scope[0], first_var
+    chain_head(w_f[scope[0]], log_q, mult, tab)
+    for k in range(1, n):
+        fires = -math.expm1(w_f[scope[k]])  # P(ck fires | ck present)
+        silent = math.exp(w_f[scope[k]])
+        prev = first_var + k - 1
+        if k < n - 1:  # (ck, y(k-1), yk), yk fastest
+            sc, tab = new_factor(store, 3, 8)
+            sc[0], sc[1], sc[2] = scope[k], prev, prev + 1
+            tab[0], tab[1], tab[2], tab[3] = 1.0, 0.0, 0.0, 1.0
+            tab[4], tab[5], tab[6], tab[7] = silent, fires, 0.0, 1.0
+        else:  # (cn, y(n-1)): the finding is present
+            sc, tab = new_factor(store, 2, 4)
+            sc[0], sc[1] = scope[k], prev
+            tab[0], tab[1], tab[2], tab[3] = 0.0, 1.0, fires, 1.0
+
+
+@numba.njit(cache=_CACHE)
+def cause_chain(
+    c, parents, card, n_causes, log_absent, log_surv, slot_of, slot_inh, log_u, first_var, store
+):
+    """Add P(c | latent parents) x negative evidence to ``store`` as a chain of factors.
+
+    The noisy-OR part is chained as for positive findings (y1 = leak or r1 fires, ...,
+    with new binary variables from ``first_var``), and the last link yields c itself:
+    c = (y(k-1) or rk fires) and not stopped by the (observed) protective factors,
+    whose survival ``exp(log_surv)`` and the negative evidence ``exp(log_u)`` weigh
+    c = 1. Only for causes whose latent parents are all risk factors (no survival
+    term depends on them). Every entry is a sum of non-negative terms.
+    """
+    k = parents.shape[0]
+    keep = math.exp(log_surv)  # P(not stopped by a protective factor)
+    stop = -math.expm1(log_surv)
+    weight_on = keep * math.exp(log_u)
+    for j in range(k):
+        r = parents[j] - n_causes
+        n_states = card[parents[j]]
+        if j == 0:
+            scope, tab = new_factor(store, 2, 2 * n_states)
+            scope[0], scope[1] = parents[0], first_var
+        else:
+            out = c if j == k - 1 else first_var + j
+            scope, tab = new_factor(store, 3, 4 * n_states)
+            scope[0], scope[1], scope[2] = parents[j], first_var + j - 1, out
+        for s in range(n_states):
+            slot = slot_of[r, s]
+            log_q = slot_inh[slot, c] if slot >= 0 else 0.0
+            if j == 0:  # (r1, y1): y1 = leak or r1 fires
+                tab[2 * s] = math.exp(log_absent + log_q)
+                tab[2 * s + 1] = -math.expm1(log_absent + log_q)
+            elif j < k - 1:  # (rj, y(j-1), yj)
+                tab[4 * s], tab[4 * s + 1] = math.exp(log_q), -math.expm1(log_q)
+                tab[4 * s + 2], tab[4 * s + 3] = 0.0, 1.0
+            else:  # (rk, y(k-1), c)
+                tab[4 * s] = math.exp(log_q + log_surv) + stop
+                tab[4 * s + 1] = -math.expm1(log_q) * weight_on
+                tab[4 * s + 2] = stop
+                tab[4 * s + 3] = weight_on
+
+
+@numba.njit(cache=_CACHE)
+def fold_private(f, clamp, w, private, log_absent, log_surv, log_u, log_leak):
+    """Leak (log) and multiplier of finding f with its private causes summed out.
+
+    ``clamp`` is a private cause taken as present (its unary weight alone), or -1.
+    """
+    log_q = log_leak
+    mult = 1.0
+    for c in range(w.shape[0]):
+        if w[c, f] != 0.0 and private[c]:
+            p0, a1 = unary(log_absent[c], log_surv[c], log_u[c])
+            if c == clamp:
+                log_q += w[c, f]
+                mult *= a1
+            else:
+                log_q += math.log1p(-a1 * -math.expm1(w[c, f]) / (p0 + a1))
+                mult *= p0 + a1
+    return log_q, mult
+
+
+@numba.njit(cache=_CACHE)
+def fold_if_irrelevant(r, cause_root, barren, m, log_absent, log_surv):
+    """Marginalise latent root ``r`` into its causes if they are all barren; say if done.
+
+    With P(c | roots) = (1 - exp(la)) exp(ls) and the root independent of the rest, the
+    expectation over its prior moves ``log E[s]`` into ``ls`` and ``log E[q s] - log E[s]``
+    (never positive, as q <= 1) into ``la``: exact for each cause's own posterior.
+    """
+    card, root_prior, slot_of, slot_inh, slot_surv = m[0], m[1], m[2], m[3], m[4]
+    n_causes = barren.shape[0]
+    for c in range(n_causes):
+        if cause_root[c, r] and not barren[c]:
+            return False
+    for c in range(n_causes):
+        if not cause_root[c, r]:
+            continue
+        e_s = 0.0
+        e_qs = 0.0
+        for s in range(card[r]):
+            slot = slot_of[r, s]
+            ls = slot_surv[slot, c] if slot >= 0 else 0.0
+            lq = slot_inh[slot, c] if slot >= 0 else 0.0
+            e_s += root_prior[r, s] * math.exp(ls)
+            e_qs += root_prior[r, s] * math.exp(lq + ls)
+        if e_s > 0.0:  # else the cause is surely stopped, whatever its risk
+            log_absent[c] += min(0.0, math.log(e_qs) - math.log(e_s))
+        log_surv[c] += math.log(e_s) if e_s > 0.0 else -np.inf
+    return True
