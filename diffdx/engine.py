@@ -55,6 +55,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections import namedtuple
 from dataclasses import dataclass
 
 import numba
@@ -101,6 +102,15 @@ PARALLEL_CASE_BYTES = 96 << 20
 #: A positive finding with more shared parents than this is factorised as a chain.
 CHAIN_MIN_PARENTS = 3
 _CACHE = os.environ.get("DIFFDX_NUMBA_CACHE", "1") != "0"
+
+#: What steps 1-3 learn about one case, for the builders of each component: the
+#: per-cause numbers (``log_absent``, ``log_surv``, ``log_u``), the latent roots, each
+#: cause's latent-parent count and role (``private``, ``chained``), and for each positive
+#: finding its id, shared-parent count and component.
+CaseState = namedtuple(
+    "CaseState",
+    "log_absent log_surv log_u latent n_latent_par private chained positives pos_par pos_root",
+)
 
 
 @numba.njit(cache=_CACHE)
@@ -262,26 +272,15 @@ def _chain_plan(positives, latent, n_latent_par, private, parent, m):
 
 
 @numba.njit(cache=_CACHE)
-def _collect(
-    root,
-    parent,
-    in_ve,
-    done,
-    latent,
-    n_latent_par,
-    private,
-    chained,
-    positives,
-    pos_par,
-    pos_root,
-    variables,
-    m,
-):
+def _collect(root, parent, in_ve, done, case, variables, m):
     """List component ``root``'s variables into ``variables``; size its factor store.
 
     Returns the number of causes and roots listed (chain variables come after them)
     and the store, each buffer allocated once at its final size.
     """
+    latent, n_latent_par = case.latent, case.n_latent_par
+    private, chained = case.private, case.chained
+    positives, pos_par, pos_root = case.positives, case.pos_par, case.pos_root
     card, cause_root = m[0], m[6]
     n_causes, n_roots = cause_root.shape
     n_var = 0
@@ -344,25 +343,14 @@ def _collect(
 
 
 @numba.njit(cache=_CACHE)
-def _add_cause_factors(
-    n_base,
-    variables,
-    latent,
-    n_latent_par,
-    chained,
-    log_absent,
-    log_surv,
-    log_u,
-    card_all,
-    next_var,
-    store,
-    m,
-):
+def _add_cause_factors(n_base, variables, case, card_all, next_var, store, m):
     """Add each listed cause's CPT (x negative evidence) and each latent root's prior.
 
     Chained CPTs append their chain variables to ``variables``; returns the number of
     variables listed and the next free variable id.
     """
+    latent, n_latent_par, chained = case.latent, case.n_latent_par, case.chained
+    log_absent, log_surv, log_u = case.log_absent, case.log_surv, case.log_u
     card, root_prior, slot_of, slot_inh, slot_surv, cause_root = m[0], m[1], m[2], m[3], m[4], m[6]
     n_causes, n_roots = cause_root.shape
     n_var = n_base
@@ -422,26 +410,15 @@ def _add_cause_factors(
 
 
 @numba.njit(cache=_CACHE)
-def _add_finding_factors(
-    root,
-    positives,
-    pos_par,
-    pos_root,
-    private,
-    log_absent,
-    log_surv,
-    log_u,
-    n_var,
-    variables,
-    next_var,
-    store,
-    m,
-):
+def _add_finding_factors(root, case, n_var, variables, next_var, store, m):
     """Add the component's positive findings, chained past ``CHAIN_MIN_PARENTS`` parents.
 
     Returns the factor carrying each finding's leak (-1: another component), the number
     of variables listed and the next free variable id.
     """
+    positives, pos_par, pos_root = case.positives, case.pos_par, case.pos_root
+    private = case.private
+    log_absent, log_surv, log_u = case.log_absent, case.log_surv, case.log_u
     finding_log_leak, w = m[7], m[8]
     n_causes = w.shape[0]
     n_pos = positives.shape[0]
@@ -476,24 +453,13 @@ def _add_finding_factors(
 
 
 @numba.njit(cache=_CACHE)
-def _private_posteriors(
-    positives,
-    pos_par,
-    leak_factor,
-    private,
-    log_absent,
-    log_surv,
-    log_u,
-    store,
-    calibrated,
-    card_all,
-    m,
-    out,
-):
+def _private_posteriors(case, leak_factor, store, calibrated, card_all, m, out):
     """Posteriors of the private causes: P(p, e) / P(e) = E_belief[phi_f(p present) / phi_f].
 
     ``calibrated`` is what :func:`~diffdx._elimination.calibrate` returned.
     """
+    positives, pos_par, private = case.positives, case.pos_par, case.private
+    log_absent, log_surv, log_u = case.log_absent, case.log_surv, case.log_u
     finding_log_leak, w = m[7], m[8]
     n_causes = w.shape[0]
     fs_at, fs_len, ft_at, ft_len, sc, tb = store[:6]
@@ -563,6 +529,18 @@ def _infer_case(root_ev, finding_ev, m, out, max_bytes):
     pos_par, pos_root, chained, n_chain = _chain_plan(
         positives, latent, n_latent_par, private, parent, m
     )
+    case = CaseState(
+        log_absent,
+        log_surv,
+        log_u,
+        latent,
+        n_latent_par,
+        private,
+        chained,
+        positives,
+        pos_par,
+        pos_root,
+    )
     n_all = n_vars + n_chain
     card_all = np.full(n_all, 2, np.int64)
     for r in range(n_roots):
@@ -574,49 +552,10 @@ def _infer_case(root_ev, finding_ev, m, out, max_bytes):
         if not in_ve[seed] or done[seed]:
             continue
         root = _find(parent, seed)
-        n_base, store = _collect(
-            root,
-            parent,
-            in_ve,
-            done,
-            latent,
-            n_latent_par,
-            private,
-            chained,
-            positives,
-            pos_par,
-            pos_root,
-            variables,
-            m,
-        )
-        n_var, next_var = _add_cause_factors(
-            n_base,
-            variables,
-            latent,
-            n_latent_par,
-            chained,
-            log_absent,
-            log_surv,
-            log_u,
-            card_all,
-            next_var,
-            store,
-            m,
-        )
+        n_base, store = _collect(root, parent, in_ve, done, case, variables, m)
+        n_var, next_var = _add_cause_factors(n_base, variables, case, card_all, next_var, store, m)
         leak_factor, n_var, next_var = _add_finding_factors(
-            root,
-            positives,
-            pos_par,
-            pos_root,
-            private,
-            log_absent,
-            log_surv,
-            log_u,
-            n_var,
-            variables,
-            next_var,
-            store,
-            m,
+            root, case, n_var, variables, next_var, store, m
         )
         fs_at, fs_len, ft_at, ft_len, sc, tb, cur = store
         n_fac = cur[0]
@@ -631,20 +570,7 @@ def _infer_case(root_ev, finding_ev, m, out, max_bytes):
         for i in range(n_var):
             if order[i] < n_causes:
                 out[order[i]] = marginal_of_first(bel, cb_at, 2, i, total)
-        _private_posteriors(
-            positives,
-            pos_par,
-            leak_factor,
-            private,
-            log_absent,
-            log_surv,
-            log_u,
-            store,
-            calibrated,
-            card_all,
-            m,
-            out,
-        )
+        _private_posteriors(case, leak_factor, store, calibrated, card_all, m, out)
     return log_pe
 
 
