@@ -93,8 +93,8 @@ __all__ = ["MAX_CASE_BYTES", "MAX_TABLE_SIZE", "Engine", "max_case_bytes"]
 PARALLEL_MIN_BATCH = 4
 #: Memory (bytes) one case's elimination tables may take, by default; the environment
 #: variable ``DIFFDX_MAX_CASE_MB`` overrides it. A case that needs more is an
-#: :class:`~diffdx.exceptions.InferenceLimitError`. With the ~450 MB that scoring a file
-#: needs besides, this keeps ``diffdx score`` under 1 GB.
+#: :class:`~diffdx.exceptions.InferenceLimitError`. Scoring a file needs about 350 MB
+#: besides (20,000-row chunks), so ``diffdx score`` stays under 1 GB.
 MAX_CASE_BYTES = 448 << 20
 #: Memory (bytes) each case may take while cases run in parallel threads. A case that
 #: needs more waits, and runs alone after the batch with the full budget.

@@ -591,10 +591,9 @@ _PAIN_MISMATCH = (
     "shaft fracture, Shadgan 2015). Against Ulmer's 2% false-positive rate, disproportionate "
     "pain thus carries a likelihood ratio of about 35 in the model rather than Ulmer's 4-10. "
     "Taking Ulmer's sensitivity for pain instead would pull the three-sign check below its "
-    "band, because the model's other signs are weaker than "
-    "Ulmer's (strains, DOMS and sciatica also cause them among presenters, and a fracture "
-    "history cannot rule those out). The model errs towards over-calling an emergency whose "
-    "action threshold is 1%."
+    "band, because the model's other signs are weaker than Ulmer's (strains, DOMS and "
+    "sciatica also cause them among presenters, and a fracture history cannot rule those "
+    "out). The model errs towards over-calling an emergency whose action threshold is 1%."
 )
 _add(
     id="acs_tibial_fracture",
