@@ -121,6 +121,17 @@ METHODS = {
 }
 
 
+def _peak_mb():
+    """This process's peak resident memory (MB): VmHWM on Linux, where ru_maxrss is
+    carried across exec and would count the parent benchmark's size too."""
+    try:
+        with open("/proc/self/status") as status:
+            hwm = next(line for line in status if line.startswith("VmHWM"))
+        return int(hwm.split()[1]) / 1024
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def run_method(method, args):
     """Time one method in this process; save its posteriors, time and peak memory."""
     kb = load_kb("calf_pain")
@@ -140,7 +151,7 @@ def run_method(method, args):
         post, secs = bench_agrum(kb, bn, ev, algorithm)
     work = Path(args.workdir)
     np.save(work / f"{method}.npy", post)
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = _peak_mb()
     (work / f"{method}.json").write_text(
         json.dumps({"seconds": secs, "n": len(ev), "peak_mb": peak_mb})
     )
