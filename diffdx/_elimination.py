@@ -24,14 +24,23 @@ import os
 import numba
 import numpy as np
 
-__all__ = ["MAX_TABLE_SIZE", "calibrate", "calibration_bytes", "elimination_order", "project"]
+__all__ = [
+    "MAX_TABLE_SIZE",
+    "NUMBA_CACHE",
+    "calibrate",
+    "calibration_bytes",
+    "elimination_order",
+    "project",
+]
 
 #: Largest clique table (entries) one elimination step may build.
 MAX_TABLE_SIZE = 1 << 24
-_CACHE = os.environ.get("DIFFDX_NUMBA_CACHE", "1") != "0"
+#: Cache compiled code on disk (``DIFFDX_NUMBA_CACHE=0`` turns it off); every jitted
+#: module of the engine reads this one flag.
+NUMBA_CACHE = os.environ.get("DIFFDX_NUMBA_CACHE", "1") != "0"
 
 
-@numba.njit(cache=_CACHE)
+@numba.njit(cache=NUMBA_CACHE)
 def calibration_bytes(n_beliefs, n_messages, max_clique, max_message):
     """Bytes :func:`calibrate` allocates for cliques and messages of these sizes (entries).
 
@@ -41,7 +50,7 @@ def calibration_bytes(n_beliefs, n_messages, max_clique, max_message):
     return 8 * (n_beliefs + n_messages + max_clique + 2 * max_message)
 
 
-@numba.njit(cache=_CACHE)
+@numba.njit(cache=NUMBA_CACHE)
 def _fill_index(union, scope, card, out):
     """For each entry of a table over ``union``, write its index in a table over ``scope``.
 
@@ -74,7 +83,7 @@ def _fill_index(union, scope, card, out):
         length *= c
 
 
-@numba.njit(cache=_CACHE)
+@numba.njit(cache=NUMBA_CACHE)
 def project(table, union, card, scope, out, scratch):
     """Add each entry of ``table`` (over ``union``) into ``out`` (over ``scope``, a subset).
 
@@ -86,7 +95,7 @@ def project(table, union, card, scope, out, scratch):
         out[idx[k]] += table[k]
 
 
-@numba.njit(cache=_CACHE)
+@numba.njit(cache=NUMBA_CACHE)
 def _sort_small(a):
     """Sort a short int array in place (insertion sort: no set-up cost)."""
     for i in range(1, a.shape[0]):
@@ -98,7 +107,7 @@ def _sort_small(a):
         a[j + 1] = x
 
 
-@numba.njit(cache=_CACHE)
+@numba.njit(cache=NUMBA_CACHE)
 def elimination_order(variables, n_fac, fs_at, fs_len, sc, card, n_vars):
     """Greedy order on the interaction graph: smallest clique (product of cards) first.
 
@@ -152,7 +161,7 @@ def elimination_order(variables, n_fac, fs_at, fs_len, sc, card, n_vars):
     return order
 
 
-@numba.njit(cache=_CACHE)
+@numba.njit(cache=NUMBA_CACHE)
 def calibrate(n_fac, fs_at, fs_len, ft_at, ft_len, sc, sc_used, tb, order, card, n_vars, max_bytes):
     """Eliminate ``order`` forward, then calibrate every clique backward (Hugin).
 
@@ -352,7 +361,7 @@ def calibrate(n_fac, fs_at, fs_len, ft_at, ft_len, sc, sc_used, tb, order, card,
     return math.log(z) + log_scale, cs_at, cs_len, bel, cb_at, total, consumer, scratch
 
 
-@numba.njit(cache=_CACHE)
+@numba.njit(cache=NUMBA_CACHE)
 def marginal_of_first(bel, cb_at, card_first, i, total):
     """P(first variable of clique ``i`` = 1 | evidence), from its calibrated belief."""
     size = cb_at[i + 1] - cb_at[i]

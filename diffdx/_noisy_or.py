@@ -14,10 +14,11 @@ numbers.
 from __future__ import annotations
 
 import math
-import os
 
 import numba
 import numpy as np
+
+from diffdx._elimination import NUMBA_CACHE
 
 __all__ = [
     "cause_chain",
@@ -31,10 +32,8 @@ __all__ = [
     "unary",
 ]
 
-_CACHE = os.environ.get("DIFFDX_NUMBA_CACHE", "1") != "0"
 
-
-@numba.njit(cache=_CACHE)
+@numba.njit(cache=NUMBA_CACHE)
 def cause_table(
     c, parents, card, n_causes, log_absent, log_surv, slot_of, slot_inh, slot_surv, log_u, table
 ):
@@ -61,7 +60,7 @@ def cause_table(
             j -= 1
 
 
-@numba.njit(cache=_CACHE)
+@numba.njit(cache=NUMBA_CACHE)
 def unary(log_absent, log_surv, log_u):
     """(P(c absent | observed roots), P(c present | observed roots) x negative evidence)."""
     p1 = -math.expm1(log_absent) * math.exp(log_surv)
@@ -69,7 +68,7 @@ def unary(log_absent, log_surv, log_u):
     return p0, p1 * math.exp(log_u)
 
 
-@numba.njit(cache=_CACHE)
+@numba.njit(cache=NUMBA_CACHE)
 def finding_table(f, scope, w, log_q, mult, table):
     """Write into ``table`` the noisy-OR P(f present | shared parents).
 
@@ -84,7 +83,7 @@ def finding_table(f, scope, w, log_q, mult, table):
         table[idx] = mult * -math.expm1(acc)
 
 
-@numba.njit(cache=_CACHE)
+@numba.njit(cache=NUMBA_CACHE)
 def chain_head(w1, log_q, mult, table):
     """Write into ``table`` the factor over (c1, y1): y1 = the leak or c1 fires.
 
@@ -96,7 +95,7 @@ def chain_head(w1, log_q, mult, table):
         table[2 * c1 + 1] = mult * -math.expm1(acc)
 
 
-@numba.njit(cache=_CACHE)
+@numba.njit(cache=NUMBA_CACHE)
 def new_factor(store, scope_len, table_len):
     """Reserve the next factor of ``store`` (see ``_elimination``); return its views."""
     fs_at, fs_len, ft_at, ft_len, sc, tb, cur = store
@@ -108,7 +107,7 @@ def new_factor(store, scope_len, table_len):
     return sc[fs_at[t] : fs_at[t] + scope_len], tb[ft_at[t] : ft_at[t] + table_len]
 
 
-@numba.njit(cache=_CACHE)
+@numba.njit(cache=NUMBA_CACHE)
 def chain_factors(w_f, scope, first_var, log_q, mult, store):
     """Add a positive finding's noisy-OR to ``store`` as a chain of small factors.
 
@@ -137,7 +136,7 @@ def chain_factors(w_f, scope, first_var, log_q, mult, store):
             tab[0], tab[1], tab[2], tab[3] = 0.0, 1.0, fires, 1.0
 
 
-@numba.njit(cache=_CACHE)
+@numba.njit(cache=NUMBA_CACHE)
 def cause_chain(
     c, parents, card, n_causes, log_absent, log_surv, slot_of, slot_inh, log_u, first_var, store
 ):
@@ -180,7 +179,7 @@ def cause_chain(
                 tab[4 * s + 3] = weight_on
 
 
-@numba.njit(cache=_CACHE)
+@numba.njit(cache=NUMBA_CACHE)
 def fold_private(f, clamp, w, private, log_absent, log_surv, log_u, log_leak):
     """Leak (log) and multiplier of finding f with its private causes summed out.
 
@@ -200,7 +199,7 @@ def fold_private(f, clamp, w, private, log_absent, log_surv, log_u, log_leak):
     return log_q, mult
 
 
-@numba.njit(cache=_CACHE)
+@numba.njit(cache=NUMBA_CACHE)
 def fold_if_irrelevant(r, cause_root, barren, m, log_absent, log_surv):
     """Marginalise latent root ``r`` into its causes if they are all barren; say if done.
 

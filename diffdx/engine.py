@@ -63,6 +63,7 @@ import numpy as np
 
 from diffdx._elimination import (
     MAX_TABLE_SIZE,
+    NUMBA_CACHE,
     calibrate,
     elimination_order,
     marginal_of_first,
@@ -101,7 +102,6 @@ MAX_CASE_BYTES = 448 << 20
 PARALLEL_CASE_BYTES = 96 << 20
 #: A positive finding with more shared parents than this is factorised as a chain.
 CHAIN_MIN_PARENTS = 3
-_CACHE = os.environ.get("DIFFDX_NUMBA_CACHE", "1") != "0"
 
 #: What steps 1-3 learn about one case, for the builders of each component: the
 #: per-cause numbers (``log_absent``, ``log_surv``, ``log_u``), the latent roots, each
@@ -113,7 +113,7 @@ CaseState = namedtuple(
 )
 
 
-@numba.njit(cache=_CACHE)
+@numba.njit(cache=NUMBA_CACHE)
 def _find(parent, x):
     while parent[x] != x:
         parent[x] = parent[parent[x]]
@@ -121,7 +121,7 @@ def _find(parent, x):
     return x
 
 
-@numba.njit(cache=_CACHE)
+@numba.njit(cache=NUMBA_CACHE)
 def _observe(root_ev, finding_ev, m):
     """Fold observed roots and negative findings into per-cause numbers (steps 1-2).
 
@@ -170,7 +170,7 @@ def _observe(root_ev, finding_ev, m):
     return log_pe, log_absent, log_surv, latent, log_u, positives
 
 
-@numba.njit(cache=_CACHE)
+@numba.njit(cache=NUMBA_CACHE)
 def _roles(positives, latent, log_absent, log_surv, log_u, m):
     """Step 3: which latent roots stay, and which causes are private to one finding.
 
@@ -201,7 +201,7 @@ def _roles(positives, latent, log_absent, log_surv, log_u, m):
     return n_latent_par, private
 
 
-@numba.njit(cache=_CACHE)
+@numba.njit(cache=NUMBA_CACHE)
 def _components(positives, latent, n_latent_par, m):
     """Union-find over causes (0..C-1) and latent roots (C..C+R-1) that must be eliminated.
 
@@ -233,7 +233,7 @@ def _components(positives, latent, n_latent_par, m):
     return parent, in_ve
 
 
-@numba.njit(cache=_CACHE)
+@numba.njit(cache=NUMBA_CACHE)
 def _chain_plan(positives, latent, n_latent_par, private, parent, m):
     """Plan the chains (:func:`~diffdx._noisy_or.chain_factors`): which factors, how many variables.
 
@@ -271,7 +271,7 @@ def _chain_plan(positives, latent, n_latent_par, private, parent, m):
     return pos_par, pos_root, chained, n_chain
 
 
-@numba.njit(cache=_CACHE)
+@numba.njit(cache=NUMBA_CACHE)
 def _collect(root, parent, in_ve, done, case, variables, m):
     """List component ``root``'s variables into ``variables``; size its factor store.
 
@@ -342,7 +342,7 @@ def _collect(root, parent, in_ve, done, case, variables, m):
     return n_base, store
 
 
-@numba.njit(cache=_CACHE)
+@numba.njit(cache=NUMBA_CACHE)
 def _add_cause_factors(n_base, variables, case, card_all, next_var, store, m):
     """Add each listed cause's CPT (x negative evidence) and each latent root's prior.
 
@@ -409,7 +409,7 @@ def _add_cause_factors(n_base, variables, case, card_all, next_var, store, m):
     return n_var, next_var
 
 
-@numba.njit(cache=_CACHE)
+@numba.njit(cache=NUMBA_CACHE)
 def _add_finding_factors(root, case, n_var, variables, next_var, store, m):
     """Add the component's positive findings, chained past ``CHAIN_MIN_PARENTS`` parents.
 
@@ -452,7 +452,7 @@ def _add_finding_factors(root, case, n_var, variables, next_var, store, m):
     return leak_factor, n_var, next_var
 
 
-@numba.njit(cache=_CACHE)
+@numba.njit(cache=NUMBA_CACHE)
 def _private_posteriors(case, leak_factor, store, calibrated, card_all, m, out):
     """Posteriors of the private causes: P(p, e) / P(e) = E_belief[phi_f(p present) / phi_f].
 
@@ -500,7 +500,7 @@ def _private_posteriors(case, leak_factor, store, calibrated, card_all, m, out):
             out[p] = np.dot(marg, ratio) / total[k_clique]
 
 
-@numba.njit(cache=_CACHE)
+@numba.njit(cache=NUMBA_CACHE)
 def _infer_case(root_ev, finding_ev, m, out, max_bytes):
     """Posteriors of every cause for one case into ``out``; return log P(evidence).
 
@@ -574,13 +574,13 @@ def _infer_case(root_ev, finding_ev, m, out, max_bytes):
     return log_pe
 
 
-@numba.njit(cache=_CACHE)
+@numba.njit(cache=NUMBA_CACHE)
 def _batch_serial(roots, findings, m, post, log_pe, rows, max_bytes):
     for i in rows:
         log_pe[i] = _infer_case(roots[i], findings[i], m, post[i], max_bytes)
 
 
-@numba.njit(cache=_CACHE, parallel=True)
+@numba.njit(cache=NUMBA_CACHE, parallel=True)
 def _batch_parallel(roots, findings, m, post, log_pe, max_bytes):
     for i in numba.prange(roots.shape[0]):
         log_pe[i] = _infer_case(roots[i], findings[i], m, post[i], max_bytes)
@@ -762,12 +762,13 @@ class Engine:
         log_pe = np.zeros(n)
         limit = max_case_bytes()
         alone = np.arange(n)
+        m = self.arrays()
         if n >= PARALLEL_MIN_BATCH:
             budget = min(PARALLEL_CASE_BYTES, limit)
-            _batch_parallel(roots, findings, self.arrays(), post, log_pe, budget)
+            _batch_parallel(roots, findings, m, post, log_pe, budget)
             alone = np.flatnonzero(np.isnan(log_pe)) if budget < limit else alone[:0]
         if alone.size:
-            _batch_serial(roots, findings, self.arrays(), post, log_pe, alone, limit)
+            _batch_serial(roots, findings, m, post, log_pe, alone, limit)
         problems: list[Exception | None] = [None] * n
         for i in np.flatnonzero(~np.isfinite(log_pe)):
             if np.isnan(log_pe[i]):
