@@ -2,6 +2,7 @@
 
     python benchmarks/memory.py                 # 100k and 1M rows; appends to results.md
     python benchmarks/memory.py --distinct      # every row a different simulated case
+    python benchmarks/memory.py --distinct --formats csv,parquet   # the same rows, both formats
 
 Each size is scored in a fresh process that reports its own peak resident memory and
 time. Both sizes span several chunks (20,000 rows each): below one chunk, a smaller file
@@ -42,8 +43,10 @@ def main(argv=None):
     parser.add_argument("--sizes", default="100000,1000000")
     parser.add_argument("--output", default=str(HERE / "results.md"))
     parser.add_argument("--distinct", action="store_true", help="no repeated rows")
+    parser.add_argument("--formats", default="csv", help="input formats: csv, parquet or both")
     args = parser.parse_args(argv)
     sizes = list(map(int, args.sizes.split(",")))
+    formats = args.formats.split(",")
     pool = simulate_cases(max(sizes) if args.distinct else 5000, seed=9)
     peaks: list[float] = []
     kind = "distinct rows" if args.distinct else "rows drawn from 5,000 patterns"
@@ -51,14 +54,19 @@ def main(argv=None):
         "",
         f"## Streaming memory, {kind} ({time.strftime('%Y-%m-%d')})",
         "",
-        "| rows | seconds | rows/s | peak RSS (MB) |",
-        "|---|---|---|---|",
+        "| rows | input | seconds | rows/s | peak RSS (MB) |",
+        "|---|---|---|---|---|",
     ]
     with tempfile.TemporaryDirectory() as tmp:
-        for n in sizes:
-            src, dst = Path(tmp) / f"{n}.csv", Path(tmp) / f"{n}_out.csv"
+        for n, fmt in [(n, fmt) for n in sizes for fmt in formats]:
+            src, dst = Path(tmp) / f"{n}.{fmt}", Path(tmp) / f"{n}_out.csv"
             reps = -(-n // len(pool))
-            pd.concat([pool] * reps, ignore_index=True).iloc[:n].to_csv(src, index=False)
+            rows_df = pd.concat([pool] * reps, ignore_index=True).iloc[:n]
+            if fmt == "parquet":  # typed as a registry export would be: age a nullable int
+                age = pd.to_numeric(rows_df["age"], errors="coerce").astype("Int64")
+                rows_df.assign(age=age).to_parquet(src, index=False)
+            else:
+                rows_df.to_csv(src, index=False)
             out = subprocess.run(
                 [sys.executable, "-c", SCRIPT, str(src), str(dst)],
                 capture_output=True,
@@ -69,7 +77,7 @@ def main(argv=None):
             rows, secs, peak = out.stdout.split()[-3:]
             rows, secs, peak = int(rows), float(secs), int(peak) / 1024
             peaks.append(peak)
-            lines.append(f"| {rows:,} | {secs:.1f} | {rows / secs:,.0f} | {peak:.0f} |")
+            lines.append(f"| {rows:,} | {fmt} | {secs:.1f} | {rows / secs:,.0f} | {peak:.0f} |")
             print(lines[-1], flush=True)
     with open(args.output, "a") as handle:
         handle.write("\n".join(lines) + "\n")

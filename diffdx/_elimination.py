@@ -162,8 +162,10 @@ def elimination_order(variables, n_fac, fs_at, fs_len, sc, card, n_vars):
 
 
 @numba.njit(cache=NUMBA_CACHE)
-def calibrate(n_fac, fs_at, fs_len, ft_at, ft_len, sc, sc_used, tb, order, card, n_vars, max_bytes):
-    """Eliminate ``order`` forward, then calibrate every clique backward (Hugin).
+def calibrate(
+    n_fac, fs_at, fs_len, ft_at, ft_len, sc, sc_used, tb, order, card, n_vars, max_bytes, wanted
+):
+    """Eliminate ``order`` forward, then calibrate the wanted cliques backward (Hugin).
 
     Parameters
     ----------
@@ -176,6 +178,10 @@ def calibrate(n_fac, fs_at, fs_len, ft_at, ft_len, sc, sc_used, tb, order, card,
     max_bytes : int
         Memory budget: give up, before any arithmetic, when the cliques and messages
         would need more (see :func:`calibration_bytes`).
+    wanted : bool array
+        Over variable ids: the cliques that eliminate these variables are calibrated,
+        with every clique between them and the root of their tree. The others (leaves
+        nobody reads, such as a chain variable's) keep their forward potential.
 
     Returns
     -------
@@ -187,7 +193,8 @@ def calibrate(n_fac, fs_at, fs_len, ft_at, ft_len, sc, sc_used, tb, order, card,
         ``order[i]``.
     bel, cb_at : arrays
         Clique ``i``'s belief is ``bel[cb_at[i] : ...]`` (its table size), proportional to
-        the posterior joint of its scope and summing to ``total[i]``.
+        the posterior joint of its scope and summing to ``total[i]``, if it was calibrated
+        (see ``wanted``).
     total : float array
     consumer : int array
         For each input factor, the clique whose potential includes it (-1: none, for a
@@ -324,10 +331,18 @@ def calibrate(n_fac, fs_at, fs_len, ft_at, ft_len, sc, sc_used, tb, order, card,
     if not z > 0.0:
         return -np.inf, cs_at, cs_len, bel, cb_at, np.ones(n), consumer, scratch
     # Backward pass, parents (eliminated later) before children: belief = psi x delta,
-    # delta = (parent belief summed onto the separator) / (forward message).
+    # delta = (parent belief summed onto the separator) / (forward message). A clique is
+    # calibrated if it is wanted or a clique below it is (children come first in order).
+    need = np.zeros(n, np.bool_)
+    for i in range(n):
+        need[i] = need[i] or wanted[order[i]]
+        if need[i] and consumer[n_fac + i] >= 0:
+            need[consumer[n_fac + i]] = True
     total = np.ones(n)
     work = np.empty(2 * max_half)
     for i in range(n - 1, -1, -1):
+        if not need[i]:
+            continue
         m = n_fac + i
         half = ft_len[m]
         msg = bel[ft_at[m] : ft_at[m] + half]

@@ -453,6 +453,31 @@ def _add_finding_factors(root, case, n_var, variables, next_var, store, m):
 
 
 @numba.njit(cache=NUMBA_CACHE)
+def _wanted(case, leak_factor, store, n_all, m):
+    """Mark the variables whose cliques the engine reads.
+
+    Those are every cause, and the scope of each positive finding's factor that has a
+    private cause (see :func:`_private_posteriors`).
+    """
+    w = m[8]
+    n_causes = w.shape[0]
+    fs_at, fs_len, sc = store[0], store[1], store[4]
+    wanted = np.zeros(n_all, np.bool_)
+    wanted[:n_causes] = True
+    for j in range(case.positives.shape[0]):
+        t = leak_factor[j]
+        if t < 0:
+            continue
+        f = case.positives[j]
+        for c in range(n_causes):
+            if case.private[c] and w[c, f] != 0.0:
+                for a in range(fs_at[t], fs_at[t] + fs_len[t]):
+                    wanted[sc[a]] = True
+                break
+    return wanted
+
+
+@numba.njit(cache=NUMBA_CACHE)
 def _private_posteriors(case, leak_factor, store, calibrated, card_all, m, out):
     """Posteriors of the private causes: P(p, e) / P(e) = E_belief[phi_f(p present) / phi_f].
 
@@ -560,8 +585,21 @@ def _infer_case(root_ev, finding_ev, m, out, max_bytes):
         fs_at, fs_len, ft_at, ft_len, sc, tb, cur = store
         n_fac = cur[0]
         order = elimination_order(variables[:n_var], n_fac, fs_at, fs_len, sc, card_all, n_all)
+        wanted = _wanted(case, leak_factor, store, n_all, m)
         calibrated = calibrate(
-            n_fac, fs_at, fs_len, ft_at, ft_len, sc, cur[1], tb, order, card_all, n_all, max_bytes
+            n_fac,
+            fs_at,
+            fs_len,
+            ft_at,
+            ft_len,
+            sc,
+            cur[1],
+            tb,
+            order,
+            card_all,
+            n_all,
+            max_bytes,
+            wanted,
         )
         log_z, bel, cb_at, total = calibrated[0], calibrated[3], calibrated[4], calibrated[5]
         if not log_z > -np.inf:
