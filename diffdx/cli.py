@@ -205,7 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("score", help="score a CSV or Parquet file of case records")
-    p.add_argument("input", help="case records (.csv or .parquet)")
+    p.add_argument("input", help="case records (.csv, .csv.gz, .csv.bz2 or .parquet)")
     p.add_argument("-o", "--output", required=True, help="scored records (.csv or .parquet)")
     _add_model_option(p)
     p.add_argument("--id-column", help="a column copied to the output unchanged")

@@ -180,3 +180,38 @@ def test_csv_column_named_twice_is_an_error(tmp_path, capsys):
     assert main(["score", str(src), "-o", str(tmp_path / "o.csv"), "--id-column", "id"]) == 1
     assert "named more than once: 'fever'" in capsys.readouterr().err
     assert not (tmp_path / "o.csv").exists()
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("id,fever,runner\na,yes,no\nb,no\n", "Expected 3 columns, got 2: b,no"),
+        ("id,fever,runner\na,yes,no\nb,no,no,yes\n", "Expected 3 columns, got 4"),
+    ],
+)
+def test_ragged_row_fails_the_file_clearly(tmp_path, capsys, body, message):
+    src, out = tmp_path / "ragged.csv", tmp_path / "out.csv"
+    src.write_text(body)
+    assert main(["score", str(src), "-o", str(out), "--id-column", "id"]) == 1
+    assert message in capsys.readouterr().err
+    assert not out.exists()  # never a row silently read as unknowns, never half a file
+
+
+def test_gzipped_csv_scores_like_plain(case_csv, tmp_path):
+    import gzip
+
+    packed = tmp_path / "cases.csv.gz"
+    with open(case_csv, "rb") as plain, gzip.open(packed, "wb") as handle:
+        handle.write(plain.read())
+    score_file(case_csv, tmp_path / "a.csv", id_column="id")
+    score_file(packed, tmp_path / "b.csv", id_column="id")
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "a.csv"), pd.read_csv(tmp_path / "b.csv"))
+
+
+def test_chunks_number_rows_on_across_the_file(case_csv):
+    from diffdx.files import iter_cases
+
+    chunks = list(iter_cases(case_csv, chunksize=50))
+    assert [len(c) for c in chunks] == [50, 50, 20]
+    assert pd.concat(chunks).index.tolist() == list(range(120))
+    assert (pd.concat(chunks)["id"] == pd.read_csv(case_csv, dtype=str)["id"]).all()
