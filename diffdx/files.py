@@ -76,7 +76,7 @@ def _open_csv(path: str | os.PathLike[str], *, sep: str, columns: list[str] | No
     try:
         return pa_csv.open_csv(
             os.fspath(path),
-            read_options=pa_csv.ReadOptions(block_size=1 << 22),
+            read_options=pa_csv.ReadOptions(block_size=1 << 20),  # 1 MB: bigger costs memory
             parse_options=pa_csv.ParseOptions(delimiter=sep, newlines_in_values=True),
             convert_options=pa_csv.ConvertOptions(
                 column_types=dict.fromkeys(columns or [], pa.string()),
