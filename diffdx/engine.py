@@ -102,6 +102,11 @@ MAX_CASE_BYTES = 448 << 20
 PARALLEL_CASE_BYTES = 96 << 20
 #: A positive finding with more shared parents than this is factorised as a chain.
 CHAIN_MIN_PARENTS = 3
+#: numba keys the on-disk cache of this module's compiled code on this file's content
+#: only, yet that code includes the kernels of ``_elimination.py`` and ``_noisy_or.py``.
+#: Their hash is written here so that editing them changes this file and so recompiles
+#: it, instead of loading stale code; ``tests/test_engine.py`` checks that it is current.
+KERNEL_SOURCES_SHA256 = "83a987a5f9f9fd92"
 
 #: What steps 1-3 learn about one case, for the builders of each component: the
 #: per-cause numbers (``log_absent``, ``log_surv``, ``log_u``), the latent roots, each

@@ -251,3 +251,21 @@ def test_the_memory_budget_per_case_is_configurable(monkeypatch):
     assert isinstance(problems[0], InferenceLimitError)
     assert "more than 1 MiB" in str(problems[0]) and "DIFFDX_MAX_CASE_MB" in str(problems[0])
     assert problems[1:] == [None] * 4 and np.array_equal(post1[1:], post[1:])
+
+
+def test_engine_records_the_hash_of_its_kernels():
+    """numba's cache of engine.py is keyed on engine.py alone; the recorded hash of the
+    kernel modules it compiles in makes any change to them recompile it."""
+    import hashlib
+    from pathlib import Path
+
+    import diffdx.engine
+
+    here = Path(diffdx.engine.__file__).parent
+    digest = hashlib.sha256()
+    for name in ("_elimination.py", "_noisy_or.py"):
+        digest.update((here / name).read_bytes())
+    current = digest.hexdigest()[:16]
+    assert diffdx.engine.KERNEL_SOURCES_SHA256 == current, (
+        f"Set KERNEL_SOURCES_SHA256 = {current!r} in diffdx/engine.py: the kernels changed."
+    )
