@@ -21,6 +21,7 @@ import numpy as np
 from diffdx._elimination import NUMBA_CACHE
 
 __all__ = [
+    "barren_folds",
     "cause_chain",
     "cause_table",
     "chain_factors",
@@ -49,8 +50,12 @@ def cause_table(
             if slot >= 0:
                 la += slot_inh[slot, c]
                 ls += slot_surv[slot, c]
-        table[idx] = math.exp(la) * math.exp(ls) - math.expm1(ls)
-        table[half + idx] = -math.expm1(la) * math.exp(ls) * u
+        if ls == 0.0:  # no protective factor acts: the same numbers, fewer exps
+            table[idx] = math.exp(la)
+            table[half + idx] = -math.expm1(la) * u
+        else:
+            table[idx] = math.exp(la) * math.exp(ls) - math.expm1(ls)
+            table[half + idx] = -math.expm1(la) * math.exp(ls) * u
         j = parents.shape[0] - 1
         while j >= 0:
             counter[j] += 1
@@ -63,6 +68,8 @@ def cause_table(
 @numba.njit(cache=NUMBA_CACHE)
 def unary(log_absent, log_surv, log_u):
     """(P(c absent | observed roots), P(c present | observed roots) x negative evidence)."""
+    if log_surv == 0.0:  # no protective factor acts: the same numbers, fewer exps
+        return math.exp(log_absent), -math.expm1(log_absent) * math.exp(log_u)
     p1 = -math.expm1(log_absent) * math.exp(log_surv)
     p0 = math.exp(log_absent) * math.exp(log_surv) - math.expm1(log_surv)
     return p0, p1 * math.exp(log_u)
@@ -200,30 +207,52 @@ def fold_private(f, clamp, w, private, log_absent, log_surv, log_u, log_leak):
 
 
 @numba.njit(cache=NUMBA_CACHE)
-def fold_if_irrelevant(r, cause_root, barren, m, log_absent, log_surv):
-    """Marginalise latent root ``r`` into its causes if they are all barren; say if done.
+def barren_folds(card, root_prior, slot_of, slot_inh, slot_surv, cause_root):
+    """Compute what marginalising each root into each of its causes adds to ``la``, ``ls``.
 
     With P(c | roots) = (1 - exp(la)) exp(ls) and the root independent of the rest, the
     expectation over its prior moves ``log E[s]`` into ``ls`` and ``log E[q s] - log E[s]``
-    (never positive, as q <= 1) into ``la``: exact for each cause's own posterior.
+    (never positive, as q <= 1) into ``la``: exact for each cause's own posterior. The
+    numbers depend on the model only, so the engine computes them once.
+
+    Returns
+    -------
+    add_log_absent, add_log_surv : float arrays, shape (R, C)
     """
-    card, root_prior, slot_of, slot_inh, slot_surv = m[0], m[1], m[2], m[3], m[4]
+    n_causes, n_roots = cause_root.shape
+    add_log_absent = np.zeros((n_roots, n_causes))
+    add_log_surv = np.zeros((n_roots, n_causes))
+    for r in range(n_roots):
+        for c in range(n_causes):
+            if not cause_root[c, r]:
+                continue
+            e_s = 0.0
+            e_qs = 0.0
+            for s in range(card[r]):
+                slot = slot_of[r, s]
+                ls = slot_surv[slot, c] if slot >= 0 else 0.0
+                lq = slot_inh[slot, c] if slot >= 0 else 0.0
+                e_s += root_prior[r, s] * math.exp(ls)
+                e_qs += root_prior[r, s] * math.exp(lq + ls)
+            if e_s > 0.0:  # else the cause is surely stopped, whatever its risk
+                add_log_absent[r, c] = min(0.0, math.log(e_qs) - math.log(e_s))
+            add_log_surv[r, c] = math.log(e_s) if e_s > 0.0 else -np.inf
+    return add_log_absent, add_log_surv
+
+
+@numba.njit(cache=NUMBA_CACHE)
+def fold_if_irrelevant(r, cause_root, barren, m, log_absent, log_surv):
+    """Marginalise latent root ``r`` into its causes if they are all barren; say if done.
+
+    Adds the root's :func:`barren_folds` (``m[12]``, ``m[13]``) to each of its causes.
+    """
+    add_log_absent, add_log_surv = m[12], m[13]
     n_causes = barren.shape[0]
     for c in range(n_causes):
         if cause_root[c, r] and not barren[c]:
             return False
     for c in range(n_causes):
-        if not cause_root[c, r]:
-            continue
-        e_s = 0.0
-        e_qs = 0.0
-        for s in range(card[r]):
-            slot = slot_of[r, s]
-            ls = slot_surv[slot, c] if slot >= 0 else 0.0
-            lq = slot_inh[slot, c] if slot >= 0 else 0.0
-            e_s += root_prior[r, s] * math.exp(ls)
-            e_qs += root_prior[r, s] * math.exp(lq + ls)
-        if e_s > 0.0:  # else the cause is surely stopped, whatever its risk
-            log_absent[c] += min(0.0, math.log(e_qs) - math.log(e_s))
-        log_surv[c] += math.log(e_s) if e_s > 0.0 else -np.inf
+        if cause_root[c, r]:
+            log_absent[c] += add_log_absent[r, c]
+            log_surv[c] += add_log_surv[r, c]
     return True

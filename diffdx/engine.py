@@ -70,6 +70,7 @@ from diffdx._elimination import (
     project,
 )
 from diffdx._noisy_or import (
+    barren_folds,
     cause_chain,
     cause_table,
     chain_factors,
@@ -106,7 +107,7 @@ CHAIN_MIN_PARENTS = 3
 #: only, yet that code includes the kernels of ``_elimination.py`` and ``_noisy_or.py``.
 #: Their hash is written here so that editing them changes this file and so recompiles
 #: it, instead of loading stale code; ``tests/test_engine.py`` checks that it is current.
-KERNEL_SOURCES_SHA256 = "83a987a5f9f9fd92"
+KERNEL_SOURCES_SHA256 = "43e05ef56323cdd3"
 
 #: What steps 1-3 learn about one case, for the builders of each component: the
 #: per-cause numbers (``log_absent``, ``log_surv``, ``log_u``), the latent roots, each
@@ -686,6 +687,8 @@ class Engine:
     fold_child: np.ndarray
     fold_log_absent: np.ndarray
     fold_log_survival: np.ndarray
+    barren_log_absent: np.ndarray
+    barren_log_survival: np.ndarray
 
     def arrays(self) -> tuple[np.ndarray, ...]:
         """Return the arrays the compiled code reads, in its order."""
@@ -702,6 +705,8 @@ class Engine:
             self.fold_child,
             self.fold_log_absent,
             self.fold_log_survival,
+            self.barren_log_absent,
+            self.barren_log_survival,
         )
 
     @classmethod
@@ -735,13 +740,18 @@ class Engine:
             fold_child[r] = c
             fold_log_absent[r] = np.log(np.dot(prior, np.exp(log_q)))
             fold_log_survival[r] = np.log(np.dot(prior, np.exp(log_s)))
+        slot_log_inhibitor = np.ascontiguousarray(params.slot_log_inhibitor)
+        slot_log_survival = np.ascontiguousarray(params.slot_log_survival)
+        barren_log_absent, barren_log_survival = barren_folds(
+            card, root_prior, slot_of, slot_log_inhibitor, slot_log_survival, cause_root
+        )
         return cls(
             names=(params.causes, params.findings),
             card=card,
             root_prior=root_prior,
             slot_of=slot_of,
-            slot_log_inhibitor=np.ascontiguousarray(params.slot_log_inhibitor),
-            slot_log_survival=np.ascontiguousarray(params.slot_log_survival),
+            slot_log_inhibitor=slot_log_inhibitor,
+            slot_log_survival=slot_log_survival,
             cause_log_leak=np.ascontiguousarray(params.cause_log_leak),
             cause_root=cause_root,
             finding_log_leak=np.ascontiguousarray(params.finding_log_leak),
@@ -749,6 +759,8 @@ class Engine:
             fold_child=fold_child,
             fold_log_absent=fold_log_absent,
             fold_log_survival=fold_log_survival,
+            barren_log_absent=barren_log_absent,
+            barren_log_survival=barren_log_survival,
         )
 
     def posteriors(self, evidence: Evidence) -> tuple[np.ndarray, np.ndarray]:
