@@ -174,23 +174,67 @@ def _min_weight_order(adj, log_card):
 
 
 @numba.njit(cache=NUMBA_CACHE)
+def _popcount(x):
+    """Count the set bits of a uint64 (SWAR: no loop over bits); return an int64."""
+    x = x - ((x >> np.uint64(1)) & np.uint64(0x5555555555555555))
+    m2 = np.uint64(0x3333333333333333)
+    x = (x & m2) + ((x >> np.uint64(2)) & m2)
+    x = (x + (x >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
+    return np.int64((x * np.uint64(0x0101010101010101)) >> np.uint64(56))
+
+
+@numba.njit(cache=NUMBA_CACHE)
+def _count_outside(rows, a, b, skip):
+    """How many neighbours of ``a``, other than ``skip``, are not neighbours of ``b``."""
+    count = 0
+    for w in range(rows.shape[1]):
+        count += _popcount(rows[a, w] & ~rows[b, w])
+    if _has(rows, a, skip) and not _has(rows, b, skip):
+        count -= 1
+    return count
+
+
+@numba.njit(cache=NUMBA_CACHE)
+def _has(rows, a, x):
+    """Whether bit ``x`` of row ``a`` is set."""
+    return (rows[a, x >> 6] >> np.uint64(x & 63)) & np.uint64(1) != 0
+
+
+@numba.njit(cache=NUMBA_CACHE)
+def _set(rows, a, x, on):
+    """Set (``on``) or clear bit ``x`` of row ``a``."""
+    bit = np.uint64(1) << np.uint64(x & 63)
+    if on:
+        rows[a, x >> 6] |= bit
+    else:
+        rows[a, x >> 6] &= ~bit
+
+
+@numba.njit(cache=NUMBA_CACHE)
 def _min_fill_order(adj, log_card):
     """Greedy order, fewest fill-in edges first (then smallest clique); its total size.
 
-    Fill counts are updated incrementally: eliminating ``v`` changes only the counts of
-    its neighbours (``v`` leaves their neighbourhoods) and of the common neighbours of
-    each fill-in edge. ``adj`` is consumed.
+    Neighbourhoods are bit sets, and fill counts (non-adjacent pairs among a vertex's
+    neighbours) are updated incrementally: eliminating ``v`` changes only the counts of
+    its neighbours (``v`` leaves their neighbourhoods) and, for each fill-in edge, of its
+    two ends and their common neighbours.
     """
     n = log_card.shape[0]
+    n_words = (n + 63) // 64
+    rows = np.zeros((n, n_words), np.uint64)
     weight = log_card.copy()
-    fill = np.zeros(n, np.int64)  # non-adjacent pairs among each vertex's neighbours
     for i in range(n):
         for j in range(n):
             if adj[i, j]:
+                _set(rows, i, j, True)
                 weight[i] += log_card[j]
-                for k in range(j + 1, n):
-                    if adj[i, k] and not adj[j, k]:
-                        fill[i] += 1
+    fill = np.zeros(n, np.int64)
+    for i in range(n):
+        pairs = 0
+        for j in range(n):
+            if adj[i, j]:
+                pairs += _count_outside(rows, i, j, j)
+        fill[i] = pairs // 2
     done = np.zeros(n, np.bool_)
     order = np.empty(n, np.int64)
     nbrs = np.empty(n, np.int64)
@@ -211,38 +255,35 @@ def _min_fill_order(adj, log_card):
         done[best] = True
         k = 0
         for a in range(n):
-            if adj[best, a] and not done[a]:
+            if _has(rows, best, a):
                 nbrs[k] = a
                 k += 1
         # best leaves each neighbour's neighbourhood: drop the pairs (best, x), x not
         # adjacent to best.
         for x in range(k):
             a = nbrs[x]
-            for y in range(n):
-                if adj[a, y] and y != best and not adj[best, y]:
-                    fill[a] -= 1
+            fill[a] -= _count_outside(rows, a, best, best)
         for x in range(k):
             a = nbrs[x]
-            adj[a, best] = False
-            adj[best, a] = False
+            _set(rows, a, best, False)
             weight[a] -= log_card[best]
         # Fill-in edges among the neighbours, one at a time.
         for x in range(k):
             a = nbrs[x]
             for z in range(x + 1, k):
                 b = nbrs[z]
-                if adj[a, b]:
+                if _has(rows, a, b):
                     continue
-                for y in range(n):
-                    if adj[y, a] and adj[y, b]:
-                        fill[y] -= 1  # the pair (a, b) of y's neighbours is now joined
-                for y in range(n):
-                    if adj[a, y] and y != b and not adj[b, y]:
-                        fill[a] += 1
-                    if adj[b, y] and y != a and not adj[a, y]:
-                        fill[b] += 1
-                adj[a, b] = True
-                adj[b, a] = True
+                for w in range(n_words):
+                    common = rows[a, w] & rows[b, w]
+                    while common:
+                        low = common & (~common + np.uint64(1))
+                        fill[w * 64 + _popcount(low - np.uint64(1))] -= 1
+                        common ^= low
+                fill[a] += _count_outside(rows, a, b, b)
+                fill[b] += _count_outside(rows, b, a, a)
+                _set(rows, a, b, True)
+                _set(rows, b, a, True)
                 weight[a] += log_card[b]
                 weight[b] += log_card[a]
     return order, total
