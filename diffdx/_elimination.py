@@ -30,6 +30,7 @@ __all__ = [
     "calibrate",
     "calibration_bytes",
     "elimination_order",
+    "greedy_order",
     "project",
 ]
 
@@ -132,48 +133,6 @@ def _interaction_graph(variables, n_fac, fs_at, fs_len, sc, card, n_vars):
 
 
 @numba.njit(cache=NUMBA_CACHE)
-def _min_weight_order(adj, log_card):
-    """Greedy order, smallest clique first; and the total size of its cliques (entries).
-
-    Each step's clique weight is kept up to date incrementally (in log space), so an
-    order costs about ``n * degree**2`` rather than ``n**3``. ``adj`` is consumed.
-    """
-    n = log_card.shape[0]
-    weight = log_card.copy()  # log of the clique size eliminating i would build
-    for i in range(n):
-        for j in range(n):
-            if adj[i, j]:
-                weight[i] += log_card[j]
-    done = np.zeros(n, np.bool_)
-    order = np.empty(n, np.int64)
-    nbrs = np.empty(n, np.int64)
-    total = 0.0
-    for step in range(n):
-        best = -1
-        for i in range(n):
-            if not done[i] and (best < 0 or weight[i] < weight[best] - 1e-9):
-                best = i
-        order[step] = best
-        total += math.exp(weight[best])
-        done[best] = True
-        k = 0
-        for a in range(n):
-            if adj[best, a] and not done[a]:
-                nbrs[k] = a
-                k += 1
-        for x in range(k):
-            a = nbrs[x]
-            adj[a, best] = False
-            weight[a] -= log_card[best]
-            for y in range(k):
-                b = nbrs[y]
-                if a != b and not adj[a, b]:
-                    adj[a, b] = True
-                    weight[a] += log_card[b]
-    return order, total
-
-
-@numba.njit(cache=NUMBA_CACHE)
 def _popcount(x):
     """Count the set bits of a uint64 (SWAR: no loop over bits); return an int64."""
     x = x - ((x >> np.uint64(1)) & np.uint64(0x5555555555555555))
@@ -211,30 +170,39 @@ def _set(rows, a, x, on):
 
 
 @numba.njit(cache=NUMBA_CACHE)
-def _min_fill_order(adj, log_card):
-    """Greedy order, fewest fill-in edges first (then smallest clique); its total size.
+def greedy_order(adj, log_card, fill_first):
+    """Greedy elimination order, and the total size of its cliques (entries).
 
-    Neighbourhoods are bit sets, and fill counts (non-adjacent pairs among a vertex's
-    neighbours) are updated incrementally: eliminating ``v`` changes only the counts of
-    its neighbours (``v`` leaves their neighbourhoods) and, for each fill-in edge, of its
-    two ends and their common neighbours.
+    Smallest clique first, or with ``fill_first`` fewest fill-in edges first (then
+    smallest clique). Neighbourhoods are bit sets; clique weights (log sizes) and fill
+    counts (non-adjacent pairs among a vertex's neighbours) are updated incrementally:
+    eliminating ``v`` changes only its neighbours (``v`` leaves their neighbourhoods)
+    and, for each fill-in edge, its two ends and their common neighbours. So an order
+    costs about ``n * degree**2`` rather than ``n**3``.
+
+    Parameters
+    ----------
+    adj : bool array, shape (n, n)
+        Symmetric adjacency of the interaction graph.
+    log_card : float array, shape (n,)
+    fill_first : bool
     """
     n = log_card.shape[0]
-    n_words = (n + 63) // 64
-    rows = np.zeros((n, n_words), np.uint64)
-    weight = log_card.copy()
+    rows = np.zeros((n, (n + 63) // 64), np.uint64)
+    weight = log_card.copy()  # log of the clique size eliminating i would build
     for i in range(n):
         for j in range(n):
             if adj[i, j]:
                 _set(rows, i, j, True)
                 weight[i] += log_card[j]
     fill = np.zeros(n, np.int64)
-    for i in range(n):
-        pairs = 0
-        for j in range(n):
-            if adj[i, j]:
-                pairs += _count_outside(rows, i, j, j)
-        fill[i] = pairs // 2
+    if fill_first:
+        for i in range(n):
+            pairs = 0
+            for j in range(n):
+                if adj[i, j]:
+                    pairs += _count_outside(rows, i, j, j)
+            fill[i] = pairs // 2
     done = np.zeros(n, np.bool_)
     order = np.empty(n, np.int64)
     nbrs = np.empty(n, np.int64)
@@ -258,11 +226,10 @@ def _min_fill_order(adj, log_card):
             if _has(rows, best, a):
                 nbrs[k] = a
                 k += 1
-        # best leaves each neighbour's neighbourhood: drop the pairs (best, x), x not
-        # adjacent to best.
         for x in range(k):
             a = nbrs[x]
-            fill[a] -= _count_outside(rows, a, best, best)
+            if fill_first:  # drop the pairs (best, y), y a neighbour of a but not of best
+                fill[a] -= _count_outside(rows, a, best, best)
         for x in range(k):
             a = nbrs[x]
             _set(rows, a, best, False)
@@ -274,14 +241,15 @@ def _min_fill_order(adj, log_card):
                 b = nbrs[z]
                 if _has(rows, a, b):
                     continue
-                for w in range(n_words):
-                    common = rows[a, w] & rows[b, w]
-                    while common:
-                        low = common & (~common + np.uint64(1))
-                        fill[w * 64 + _popcount(low - np.uint64(1))] -= 1
-                        common ^= low
-                fill[a] += _count_outside(rows, a, b, b)
-                fill[b] += _count_outside(rows, b, a, a)
+                if fill_first:
+                    for w in range(rows.shape[1]):
+                        common = rows[a, w] & rows[b, w]
+                        while common:  # the pair (a, b) of y's neighbours is now joined
+                            low = common & (~common + np.uint64(1))
+                            fill[w * 64 + _popcount(low - np.uint64(1))] -= 1
+                            common ^= low
+                    fill[a] += _count_outside(rows, a, b, b)
+                    fill[b] += _count_outside(rows, b, a, a)
                 _set(rows, a, b, True)
                 _set(rows, b, a, True)
                 weight[a] += log_card[b]
@@ -298,10 +266,9 @@ def elimination_order(variables, n_fac, fs_at, fs_len, sc, card, n_vars):
     and the one with fewer entries is kept (it halves the largest cases' tables).
     """
     adj, log_card = _interaction_graph(variables, n_fac, fs_at, fs_len, sc, card, n_vars)
-    spare = adj.copy()
-    local, total = _min_weight_order(adj, log_card)
+    local, total = greedy_order(adj, log_card, False)
     if total > FILL_ORDER_ABOVE:
-        other, other_total = _min_fill_order(spare, log_card)
+        other, other_total = greedy_order(adj, log_card, True)
         if other_total < total:
             local = other
     order = np.empty_like(local)
