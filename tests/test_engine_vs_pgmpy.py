@@ -129,6 +129,21 @@ def _stress_case(kb, name):
             np.zeros(n_roots),
             np.where(np.arange(n_f) % 4 == 0, 1, -1),
         ),
+        # The next three are wide enough for the fewest-fill-in order (the smallest-
+        # clique-first order would build 62,000 to 870,000 entries; see
+        # diffdx._elimination.FILL_ORDER_ABOVE), yet quick for pgmpy.
+        "risk-factors-unknown-every-third-positive": (
+            np.r_[np.full(n_roots - 2, -1), 1, 0],
+            np.where(np.arange(n_f) % 3 == 0, 1, -1),
+        ),
+        "no-risk-factors-every-other-positive": (
+            np.zeros(n_roots),
+            np.where(np.arange(n_f) % 2 == 0, 1, -1),
+        ),
+        "half-risk-factors-unknown-every-third-positive": (
+            np.r_[np.where(np.arange(n_roots - 2) % 2 == 0, -1, 0), 1, 0],
+            np.where(np.arange(n_f) % 3 == 0, 1, 0),
+        ),
     }
     roots, findings = cases[name]
     return Evidence(np.array([roots], np.int8), np.array([findings], np.int8))
@@ -143,6 +158,9 @@ def _stress_case(kb, name):
         "all-risk-factors-present",
         "extreme-profile-many-positives",
         "no-risk-factors-twelve-positives",
+        "risk-factors-unknown-every-third-positive",
+        "no-risk-factors-every-other-positive",
+        "half-risk-factors-unknown-every-third-positive",
     ],
 )
 def test_stress_cases_match_pgmpy(kb, pool, name):
