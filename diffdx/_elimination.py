@@ -27,6 +27,7 @@ import numpy as np
 __all__ = [
     "MAX_TABLE_SIZE",
     "NUMBA_CACHE",
+    "adjacency_bits",
     "calibrate",
     "calibration_bytes",
     "elimination_order",
@@ -113,7 +114,7 @@ def _sort_small(a):
 
 @numba.njit(cache=NUMBA_CACHE)
 def _interaction_graph(variables, n_fac, fs_at, fs_len, sc, card, n_vars):
-    """Adjacency matrix (local indices) of the variables that share a factor, and log cards."""
+    """Neighbour bit sets (local indices) of the variables that share a factor, and log cards."""
     n = variables.shape[0]
     local = np.full(n_vars, -1, np.int64)
     for i in range(n):
@@ -121,15 +122,30 @@ def _interaction_graph(variables, n_fac, fs_at, fs_len, sc, card, n_vars):
     log_card = np.empty(n)
     for i in range(n):
         log_card[i] = math.log(card[variables[i]])
-    adj = np.zeros((n, n), np.bool_)
+    rows = np.zeros((n, (n + 63) // 64), np.uint64)
     for t in range(n_fac):
         at, ln = fs_at[t], fs_len[t]
         for a in range(at, at + ln):
+            ia = local[sc[a]]
+            if ia < 0:
+                continue
             for b in range(at, at + ln):
-                ia, ib = local[sc[a]], local[sc[b]]
-                if ia >= 0 and ib >= 0 and ia != ib:
-                    adj[ia, ib] = True
-    return adj, log_card
+                ib = local[sc[b]]
+                if ib >= 0 and ia != ib:
+                    _set(rows, ia, ib, True)
+    return rows, log_card
+
+
+@numba.njit(cache=NUMBA_CACHE)
+def adjacency_bits(adj):
+    """Neighbour bit sets of a boolean adjacency matrix, as :func:`greedy_order` takes."""
+    n = adj.shape[0]
+    rows = np.zeros((n, (n + 63) // 64), np.uint64)
+    for i in range(n):
+        for j in range(n):
+            if adj[i, j]:
+                _set(rows, i, j, True)
+    return rows
 
 
 @numba.njit(cache=NUMBA_CACHE)
@@ -170,7 +186,21 @@ def _set(rows, a, x, on):
 
 
 @numba.njit(cache=NUMBA_CACHE)
-def greedy_order(adj, log_card, fill_first):
+def _members(rows, a, out):
+    """Write the set bits of row ``a`` into ``out``, in increasing order; return how many."""
+    k = 0
+    for w in range(rows.shape[1]):
+        x = rows[a, w]
+        while x:
+            low = x & (~x + np.uint64(1))
+            out[k] = w * 64 + _popcount(low - np.uint64(1))
+            k += 1
+            x ^= low
+    return k
+
+
+@numba.njit(cache=NUMBA_CACHE)
+def greedy_order(adj_bits, log_card, fill_first):
     """Greedy elimination order, and the total size of its cliques (entries).
 
     Smallest clique first, or with ``fill_first`` fewest fill-in edges first (then
@@ -182,30 +212,33 @@ def greedy_order(adj, log_card, fill_first):
 
     Parameters
     ----------
-    adj : bool array, shape (n, n)
-        Symmetric adjacency of the interaction graph.
+    adj_bits : uint64 array, shape (n, ceil(n / 64))
+        Symmetric adjacency of the interaction graph, row ``i`` the bit set of ``i``'s
+        neighbours (see :func:`adjacency_bits`); not modified.
     log_card : float array, shape (n,)
     fill_first : bool
+
+    Examples
+    --------
+    >>> adj = np.array([[0, 1, 0], [1, 0, 1], [0, 1, 0]], dtype=bool)  # a path 0-1-2
+    >>> order, total = greedy_order(adjacency_bits(adj), np.log([2.0, 2.0, 2.0]), False)
+    >>> order.tolist(), total
+    ([0, 1, 2], 10.0)
     """
     n = log_card.shape[0]
-    rows = np.zeros((n, (n + 63) // 64), np.uint64)
+    rows = adj_bits.copy()
+    nbrs = np.empty(n, np.int64)
     weight = log_card.copy()  # log of the clique size eliminating i would build
-    for i in range(n):
-        for j in range(n):
-            if adj[i, j]:
-                _set(rows, i, j, True)
-                weight[i] += log_card[j]
     fill = np.zeros(n, np.int64)
-    if fill_first:
-        for i in range(n):
-            pairs = 0
-            for j in range(n):
-                if adj[i, j]:
-                    pairs += _count_outside(rows, i, j, j)
-            fill[i] = pairs // 2
+    for i in range(n):
+        k = _members(rows, i, nbrs)
+        for x in range(k):
+            weight[i] += log_card[nbrs[x]]
+            if fill_first:
+                fill[i] += _count_outside(rows, i, nbrs[x], nbrs[x])
+        fill[i] //= 2
     done = np.zeros(n, np.bool_)
     order = np.empty(n, np.int64)
-    nbrs = np.empty(n, np.int64)
     total = 0.0
     for step in range(n):
         best = -1
@@ -221,11 +254,7 @@ def greedy_order(adj, log_card, fill_first):
         order[step] = best
         total += math.exp(weight[best])
         done[best] = True
-        k = 0
-        for a in range(n):
-            if _has(rows, best, a):
-                nbrs[k] = a
-                k += 1
+        k = _members(rows, best, nbrs)
         for x in range(k):
             a = nbrs[x]
             if fill_first:  # drop the pairs (best, y), y a neighbour of a but not of best
@@ -266,10 +295,10 @@ def elimination_order(variables, n_fac, fs_at, fs_len, sc, card, n_vars):
     and the one with fewer entries is kept: on cases with 11 or more positive findings,
     that halves the mean time and makes the worst case 5 times faster.
     """
-    adj, log_card = _interaction_graph(variables, n_fac, fs_at, fs_len, sc, card, n_vars)
-    local, total = greedy_order(adj, log_card, False)
+    adj_bits, log_card = _interaction_graph(variables, n_fac, fs_at, fs_len, sc, card, n_vars)
+    local, total = greedy_order(adj_bits, log_card, False)
     if total > FILL_ORDER_ABOVE:
-        other, other_total = greedy_order(adj, log_card, True)
+        other, other_total = greedy_order(adj_bits, log_card, True)
         if other_total < total:
             local = other
     order = np.empty_like(local)
