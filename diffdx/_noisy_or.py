@@ -187,15 +187,16 @@ def cause_chain(
 
 
 @numba.njit(cache=NUMBA_CACHE)
-def fold_private(f, clamp, w, private, log_absent, log_surv, log_u, log_leak):
+def fold_private(f, clamp, parents, w, private, log_absent, log_surv, log_u, log_leak):
     """Leak (log) and multiplier of finding f with its private causes summed out.
 
-    ``clamp`` is a private cause taken as present (its unary weight alone), or -1.
+    ``parents`` are the finding's causes, in increasing order; ``clamp`` is a private
+    cause taken as present (its unary weight alone), or -1.
     """
     log_q = log_leak
     mult = 1.0
-    for c in range(w.shape[0]):
-        if w[c, f] != 0.0 and private[c]:
+    for c in parents:
+        if private[c]:
             p0, a1 = unary(log_absent[c], log_surv[c], log_u[c])
             if c == clamp:
                 log_q += w[c, f]
@@ -241,18 +242,18 @@ def barren_folds(card, root_prior, slot_of, slot_inh, slot_surv, cause_root):
 
 
 @numba.njit(cache=NUMBA_CACHE)
-def fold_if_irrelevant(r, cause_root, barren, m, log_absent, log_surv):
+def fold_if_irrelevant(r, barren, m, log_absent, log_surv):
     """Marginalise latent root ``r`` into its causes if they are all barren; say if done.
 
-    Adds the root's :func:`barren_folds` (``m[12]``, ``m[13]``) to each of its causes.
+    Adds the root's :func:`barren_folds` (``m[12]``, ``m[13]``) to each of its causes
+    (``m[19][m[18][r] : m[18][r + 1]]``).
     """
     add_log_absent, add_log_surv = m[12], m[13]
-    n_causes = barren.shape[0]
-    for c in range(n_causes):
-        if cause_root[c, r] and not barren[c]:
+    causes = m[19][m[18][r] : m[18][r + 1]]
+    for c in causes:
+        if not barren[c]:
             return False
-    for c in range(n_causes):
-        if cause_root[c, r]:
-            log_absent[c] += add_log_absent[r, c]
-            log_surv[c] += add_log_surv[r, c]
+    for c in causes:
+        log_absent[c] += add_log_absent[r, c]
+        log_surv[c] += add_log_surv[r, c]
     return True

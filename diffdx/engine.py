@@ -109,7 +109,7 @@ CHAIN_MIN_PARENTS = 3
 #: only, yet that code includes the kernels of ``_elimination.py`` and ``_noisy_or.py``.
 #: Their hash is written here so that editing them changes this file and so recompiles
 #: it, instead of loading stale code; ``tests/test_engine.py`` checks that it is current.
-KERNEL_SOURCES_SHA256 = "0e1836730403e4b9"
+KERNEL_SOURCES_SHA256 = "584b95ed00d2dcf7"
 
 #: What steps 1-3 learn about one case, for the builders of each component: the
 #: per-cause numbers (``log_absent``, ``log_surv``, ``log_u``), the latent roots, each
@@ -140,6 +140,7 @@ def _observe(root_ev, finding_ev, m):
     root_prior, slot_of, slot_inh, slot_surv = m[1], m[2], m[3], m[4]
     cause_log_leak, finding_log_leak, w = m[5], m[7], m[8]
     fold_child, fold_log_absent, fold_log_surv = m[9], m[10], m[11]
+    par_at, par, rc_at, rc = m[14], m[15], m[18], m[19]
     n_causes = cause_log_leak.shape[0]
     n_roots = root_ev.shape[0]
     log_pe = 0.0
@@ -152,7 +153,7 @@ def _observe(root_ev, finding_ev, m):
             log_pe += math.log(root_prior[r, s])
             slot = slot_of[r, s]
             if slot >= 0:
-                for c in range(n_causes):
+                for c in rc[rc_at[r] : rc_at[r + 1]]:
                     log_absent[c] += slot_inh[slot, c]
                     log_surv[c] += slot_surv[slot, c]
         elif fold_child[r] >= 0:
@@ -165,7 +166,7 @@ def _observe(root_ev, finding_ev, m):
     for f in range(finding_ev.shape[0]):
         if finding_ev[f] == 0:
             log_pe += finding_log_leak[f]
-            for c in range(n_causes):
+            for c in par[par_at[f] : par_at[f + 1]]:
                 log_u[c] += w[c, f]
         elif finding_ev[f] == 1:
             n_pos += 1
@@ -185,23 +186,22 @@ def _roles(positives, latent, log_absent, log_surv, log_u, m):
     Folds the latent roots of barren causes (see :func:`~diffdx._noisy_or.fold_if_irrelevant`) and
     returns each cause's count of latent parents and whether it is private.
     """
-    cause_root, w = m[6], m[8]
+    cause_root, par_at, par, cr_at, cr = m[6], m[14], m[15], m[16], m[17]
     n_causes, n_roots = cause_root.shape
     n_pos_of = np.zeros(n_causes, np.int64)  # positive findings of each cause
     for f in positives:
-        for c in range(n_causes):
-            if w[c, f] != 0.0:
-                n_pos_of[c] += 1
+        for c in par[par_at[f] : par_at[f + 1]]:
+            n_pos_of[c] += 1
     barren = np.zeros(n_causes, np.bool_)
     for c in range(n_causes):
         barren[c] = n_pos_of[c] == 0 and log_u[c] == 0.0
     for r in range(n_roots):
-        if latent[r] and fold_if_irrelevant(r, cause_root, barren, m, log_absent, log_surv):
+        if latent[r] and fold_if_irrelevant(r, barren, m, log_absent, log_surv):
             latent[r] = False
     n_latent_par = np.zeros(n_causes, np.int64)
     for c in range(n_causes):
-        for r in range(n_roots):
-            if latent[r] and cause_root[c, r]:
+        for r in cr[cr_at[c] : cr_at[c + 1]]:
+            if latent[r]:
                 n_latent_par[c] += 1
     private = np.zeros(n_causes, np.bool_)
     for c in range(n_causes):
@@ -216,28 +216,27 @@ def _components(positives, latent, n_latent_par, m):
     A cause is in the elimination when it has a latent parent or a positive finding;
     it is joined to its latent parents and to the other parents of its positive findings.
     """
-    cause_root, w = m[6], m[8]
+    cause_root, par_at, par, cr_at, cr = m[6], m[14], m[15], m[16], m[17]
     n_causes, n_roots = cause_root.shape
     parent = np.arange(n_causes + n_roots)
     in_ve = np.zeros(n_causes + n_roots, np.bool_)
     for c in range(n_causes):
         if n_latent_par[c] > 0:
             in_ve[c] = True
-            for r in range(n_roots):
-                if latent[r] and cause_root[c, r]:
+            for r in cr[cr_at[c] : cr_at[c + 1]]:
+                if latent[r]:
                     in_ve[n_causes + r] = True
                     a, b = _find(parent, c), _find(parent, n_causes + r)
                     parent[a] = b
     for f in positives:
         first = -1
-        for c in range(n_causes):
-            if w[c, f] != 0.0:
-                in_ve[c] = True
-                if first < 0:
-                    first = c
-                else:
-                    a, b = _find(parent, c), _find(parent, first)
-                    parent[a] = b
+        for c in par[par_at[f] : par_at[f + 1]]:
+            in_ve[c] = True
+            if first < 0:
+                first = c
+            else:
+                a, b = _find(parent, c), _find(parent, first)
+                parent[a] = b
     return parent, in_ve
 
 
@@ -248,19 +247,19 @@ def _chain_plan(positives, latent, n_latent_par, private, parent, m):
     Returns, for each positive finding, its shared (non-private) parents and component;
     which causes have their CPT chained; and the number of chain variables.
     """
-    card, slot_of, slot_surv, cause_root, w = m[0], m[2], m[4], m[6], m[8]
-    n_causes, n_roots = cause_root.shape
+    card, slot_of, slot_surv, cause_root = m[0], m[2], m[4], m[6]
+    par_at, par, cr_at, cr = m[14], m[15], m[16], m[17]
+    n_causes = cause_root.shape[0]
     n_pos = positives.shape[0]
     pos_par = np.zeros(n_pos, np.int64)
     pos_root = np.zeros(n_pos, np.int64)
     n_chain = 0
     for j in range(n_pos):
         f = positives[j]
-        for c in range(n_causes):
-            if w[c, f] != 0.0:
-                pos_root[j] = _find(parent, c)
-                if not private[c]:
-                    pos_par[j] += 1
+        pos_root[j] = _find(parent, par[par_at[f]])
+        for c in par[par_at[f] : par_at[f + 1]]:
+            if not private[c]:
+                pos_par[j] += 1
         if pos_par[j] > CHAIN_MIN_PARENTS:
             n_chain += pos_par[j] - 1
     # A cause with many latent parents has its CPT chained too, unless a latent parent is
@@ -268,8 +267,8 @@ def _chain_plan(positives, latent, n_latent_par, private, parent, m):
     chained = np.zeros(n_causes, np.bool_)
     for c in range(n_causes):
         protected = False
-        for r in range(n_roots):
-            if latent[r] and cause_root[c, r]:
+        for r in cr[cr_at[c] : cr_at[c + 1]]:
+            if latent[r]:
                 for s in range(card[r]):
                     if slot_of[r, s] >= 0 and slot_surv[slot_of[r, s], c] != 0.0:
                         protected = True
@@ -289,7 +288,7 @@ def _collect(root, parent, in_ve, done, case, variables, m):
     latent, n_latent_par = case.latent, case.n_latent_par
     private, chained = case.private, case.chained
     positives, pos_par, pos_root = case.positives, case.pos_par, case.pos_root
-    card, cause_root = m[0], m[6]
+    card, cause_root, cr_at, cr = m[0], m[6], m[16], m[17]
     n_causes, n_roots = cause_root.shape
     n_var = 0
     n_chain_vars = 0
@@ -309,13 +308,13 @@ def _collect(root, parent, in_ve, done, case, variables, m):
                 n_fac += k - 1
                 n_chain_vars += k - 1
                 sc_total += 3 * k - 1
-                for r in range(n_roots):
-                    if latent[r] and cause_root[x, r]:
+                for r in cr[cr_at[x] : cr_at[x + 1]]:
+                    if latent[r]:
                         tb_total += 4 * card[r]
             elif x < n_causes:
                 size = 2
-                for r in range(n_roots):
-                    if latent[r] and cause_root[x, r]:
+                for r in cr[cr_at[x] : cr_at[x + 1]]:
+                    if latent[r]:
                         size *= card[r]
                 sc_total += 1 + n_latent_par[x]
                 tb_total += size
@@ -359,8 +358,9 @@ def _add_cause_factors(n_base, variables, case, card_all, next_var, store, m):
     """
     latent, n_latent_par, chained = case.latent, case.n_latent_par, case.chained
     log_absent, log_surv, log_u = case.log_absent, case.log_surv, case.log_u
-    card, root_prior, slot_of, slot_inh, slot_surv, cause_root = m[0], m[1], m[2], m[3], m[4], m[6]
-    n_causes, n_roots = cause_root.shape
+    card, root_prior, slot_of, slot_inh, slot_surv = m[0], m[1], m[2], m[3], m[4]
+    cr_at, cr = m[16], m[17]
+    n_causes = m[6].shape[0]
     n_var = n_base
     for i in range(n_base):
         x = variables[i]
@@ -372,8 +372,8 @@ def _add_cause_factors(n_base, variables, case, card_all, next_var, store, m):
             continue
         parents = np.empty(n_latent_par[x], np.int64)
         j = 0
-        for r in range(n_roots):
-            if latent[r] and cause_root[x, r]:
+        for r in cr[cr_at[x] : cr_at[x + 1]]:
+            if latent[r]:
                 parents[j] = n_causes + r
                 j += 1
         if chained[x]:
@@ -427,8 +427,7 @@ def _add_finding_factors(root, case, n_var, variables, next_var, store, m):
     positives, pos_par, pos_root = case.positives, case.pos_par, case.pos_root
     private = case.private
     log_absent, log_surv, log_u = case.log_absent, case.log_surv, case.log_u
-    finding_log_leak, w = m[7], m[8]
-    n_causes = w.shape[0]
+    finding_log_leak, w, par_at, par = m[7], m[8], m[14], m[15]
     n_pos = positives.shape[0]
     leak_factor = np.full(n_pos, -1, np.int64)
     for j in range(n_pos):
@@ -436,8 +435,9 @@ def _add_finding_factors(root, case, n_var, variables, next_var, store, m):
             continue
         f = positives[j]
         k = pos_par[j]
+        parents = par[par_at[f] : par_at[f + 1]]
         log_q, mult = fold_private(
-            f, -1, w, private, log_absent, log_surv, log_u, finding_log_leak[f]
+            f, -1, parents, w, private, log_absent, log_surv, log_u, finding_log_leak[f]
         )
         leak_factor[j] = store[6][0]
         if k <= CHAIN_MIN_PARENTS:
@@ -445,8 +445,8 @@ def _add_finding_factors(root, case, n_var, variables, next_var, store, m):
         else:
             scope = np.empty(k, np.int64)
         i = 0
-        for c in range(n_causes):
-            if w[c, f] != 0.0 and not private[c]:
+        for c in parents:
+            if not private[c]:
                 scope[i] = c
                 i += 1
         if k <= CHAIN_MIN_PARENTS:
@@ -467,8 +467,8 @@ def _wanted(case, leak_factor, store, n_all, m):
     Those are every cause, and the scope of each positive finding's factor that has a
     private cause (see :func:`_private_posteriors`).
     """
-    w = m[8]
-    n_causes = w.shape[0]
+    par_at, par = m[14], m[15]
+    n_causes = m[8].shape[0]
     fs_at, fs_len, sc = store[0], store[1], store[4]
     wanted = np.zeros(n_all, np.bool_)
     wanted[:n_causes] = True
@@ -477,8 +477,8 @@ def _wanted(case, leak_factor, store, n_all, m):
         if t < 0:
             continue
         f = case.positives[j]
-        for c in range(n_causes):
-            if case.private[c] and w[c, f] != 0.0:
+        for c in par[par_at[f] : par_at[f + 1]]:
+            if case.private[c]:
                 for a in range(fs_at[t], fs_at[t] + fs_len[t]):
                     wanted[sc[a]] = True
                 break
@@ -493,8 +493,7 @@ def _private_posteriors(case, leak_factor, store, calibrated, card_all, m, out):
     """
     positives, pos_par, private = case.positives, case.pos_par, case.private
     log_absent, log_surv, log_u = case.log_absent, case.log_surv, case.log_u
-    finding_log_leak, w = m[7], m[8]
-    n_causes = w.shape[0]
+    finding_log_leak, w, par_at, par = m[7], m[8], m[14], m[15]
     fs_at, fs_len, ft_at, ft_len, sc, tb = store[:6]
     cs_at, cs_len, bel, cb_at, total, consumer, scratch = calibrated[1:]
     for j in range(positives.shape[0]):
@@ -504,11 +503,12 @@ def _private_posteriors(case, leak_factor, store, calibrated, card_all, m, out):
         f = positives[j]
         scope = sc[fs_at[t] : fs_at[t] + fs_len[t]]
         base = tb[ft_at[t] : ft_at[t] + ft_len[t]]
-        for p in range(n_causes):
-            if not (private[p] and w[p, f] != 0.0):
+        parents = par[par_at[f] : par_at[f + 1]]
+        for p in parents:
+            if not private[p]:
                 continue
             log_q, mult = fold_private(
-                f, p, w, private, log_absent, log_surv, log_u, finding_log_leak[f]
+                f, p, parents, w, private, log_absent, log_surv, log_u, finding_log_leak[f]
             )
             ratio = np.empty(base.shape[0])
             if pos_par[j] > CHAIN_MIN_PARENTS:  # the head of a chain
@@ -660,6 +660,13 @@ def max_case_bytes() -> int:
     return int(value) << 20
 
 
+def _adjacency_lists(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row ``i``'s set columns, in increasing order, as ``cols[at[i] : at[i + 1]]``."""
+    at = np.zeros(mask.shape[0] + 1, dtype=np.int64)
+    np.cumsum(mask.sum(axis=1), out=at[1:])
+    return at, np.nonzero(mask)[1].astype(np.int64)
+
+
 @dataclass(frozen=True, eq=False)
 class Engine:
     """Exact batched inference for one model's :class:`~diffdx.parameters.NoisyOrParameters`.
@@ -691,6 +698,12 @@ class Engine:
     fold_log_survival: np.ndarray
     barren_log_absent: np.ndarray
     barren_log_survival: np.ndarray
+    finding_parent_at: np.ndarray
+    finding_parent: np.ndarray
+    cause_root_at: np.ndarray
+    cause_roots: np.ndarray
+    root_cause_at: np.ndarray
+    root_causes: np.ndarray
 
     def arrays(self) -> tuple[np.ndarray, ...]:
         """Return the arrays the compiled code reads, in its order."""
@@ -709,6 +722,12 @@ class Engine:
             self.fold_log_survival,
             self.barren_log_absent,
             self.barren_log_survival,
+            self.finding_parent_at,
+            self.finding_parent,
+            self.cause_root_at,
+            self.cause_roots,
+            self.root_cause_at,
+            self.root_causes,
         )
 
     @classmethod
@@ -747,6 +766,9 @@ class Engine:
         barren_log_absent, barren_log_survival = barren_folds(
             card, root_prior, slot_of, slot_log_inhibitor, slot_log_survival, cause_root
         )
+        finding_parent_at, finding_parent = _adjacency_lists(params.cause_log_inhibitor.T != 0)
+        cause_root_at, cause_roots = _adjacency_lists(cause_root)
+        root_cause_at, root_causes = _adjacency_lists(cause_root.T)
         return cls(
             names=(params.causes, params.findings),
             card=card,
@@ -763,6 +785,12 @@ class Engine:
             fold_log_survival=fold_log_survival,
             barren_log_absent=barren_log_absent,
             barren_log_survival=barren_log_survival,
+            finding_parent_at=finding_parent_at,
+            finding_parent=finding_parent,
+            cause_root_at=cause_root_at,
+            cause_roots=cause_roots,
+            root_cause_at=root_cause_at,
+            root_causes=root_causes,
         )
 
     def posteriors(self, evidence: Evidence) -> tuple[np.ndarray, np.ndarray]:
