@@ -200,7 +200,7 @@ def _set(rows, a, x, on):
         rows[a, x >> 6] &= ~bit
 
 
-@numba.njit(cache=NUMBA_CACHE)
+@numba.njit(cache=NUMBA_CACHE, inline="always")
 def _members(rows, a, out):
     """Write the set bits of row ``a`` into ``out``, in increasing order; return how many."""
     k = 0
