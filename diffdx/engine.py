@@ -172,12 +172,14 @@ def _observe(root_ev, finding_ev, m):
             log_pe += finding_log_leak[f]
             for c in par[par_at[f] : par_at[f + 1]]:
                 log_u[c] += w[c, f]
+        elif finding_ev[f] == 1 and par_at[f] == par_at[f + 1]:  # only its leak acts
+            log_pe += math.log(-math.expm1(finding_log_leak[f]))
         elif finding_ev[f] == 1:
             n_pos += 1
     positives = np.empty(n_pos, np.int64)
     j = 0
     for f in range(finding_ev.shape[0]):
-        if finding_ev[f] == 1:
+        if finding_ev[f] == 1 and par_at[f] < par_at[f + 1]:
             positives[j] = f
             j += 1
     return log_pe, log_absent, log_surv, latent, log_u, positives

@@ -99,6 +99,25 @@ def test_impossible_evidence_names_the_findings(tiny_kb):
         broken.posteriors(Evidence(roots, findings))
 
 
+def test_a_finding_without_causes_only_scales_the_evidence(tiny_kb):
+    # Model files cannot have one, but hand-built parameters can: its leak alone acts.
+    from diffdx.parameters import noisy_or_parameters
+
+    params = noisy_or_parameters(tiny_kb)
+    f = len(tiny_kb.findings) - 1  # the last: nothing after it in the parent lists
+    w = params.cause_log_inhibitor.copy()
+    w[:, f] = 0.0
+    engine = Engine.from_parameters(dataclasses.replace(params, cause_log_inhibitor=w))
+    roots = np.full((2, len(tiny_kb.risk_factors) + 2), -1, np.int8)
+    findings = np.full((2, len(tiny_kb.findings)), -1, np.int8)
+    findings[:, tiny_kb.finding_ids.index("warmth")] = 1
+    findings[1, f] = 1
+    post, log_pe = engine.posteriors(Evidence(roots, findings))
+    np.testing.assert_allclose(post[1], post[0], rtol=0, atol=1e-15)
+    leak = engine.finding_log_leak[f]
+    assert log_pe[1] == pytest.approx(log_pe[0] + math.log(-math.expm1(leak)), abs=1e-12)
+
+
 def test_engine_from_parameters_is_reusable(tiny_kb):
     from diffdx.parameters import noisy_or_parameters
 
