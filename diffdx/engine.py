@@ -139,7 +139,8 @@ def _observe(root_ev, finding_ev, m):
 
     Returns ``log P(observed roots, negative findings' leaks)``, each cause's noisy-OR
     ``log_absent`` and protective ``log_surv``, the latent roots, each cause's negative
-    evidence ``log_u`` and the positive findings.
+    evidence ``log_u`` and the positive findings that have a cause (so every listed
+    positive has at least one parent; a causeless one adds its leak to the log).
     """
     root_prior, slot_of, slot_inh, slot_surv = m[1], m[2], m[3], m[4]
     cause_log_leak, finding_log_leak, w = m[5], m[7], m[8]
