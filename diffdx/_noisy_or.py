@@ -4,7 +4,7 @@ Given one case's evidence folded into per-cause numbers (``log_absent``: the log
 noisy-OR's "nothing fires" term; ``log_surv``: the log survival of the protective
 factors; ``log_u``: the negative findings' weight on the cause being present), these
 kernels write a cause's CPT over its latent parents, a positive finding's noisy-OR over
-its parents, or either as a chain of three-variable factors (Heckerman & Breese 1996),
+its parents, or either as a chain of small factors (Heckerman & Breese 1996),
 into the flat factor store of ``diffdx._elimination``. They also sum a cause out
 exactly where the engine can (a private cause inside its finding's leak; a latent root
 of barren causes into those causes). Every entry is a sum or product of non-negative
@@ -20,12 +20,19 @@ import numpy as np
 
 from diffdx._elimination import NUMBA_CACHE
 
+#: Parents per link of a positive finding's chain (:func:`chain_factors`). One parent a
+#: link makes the most chain variables, each one more step of the elimination; two or
+#: four were slower than three on the bundled model's cases (one thread, 2026-12-01).
+CHAIN_GROUP = 3
+
 __all__ = [
+    "CHAIN_GROUP",
     "barren_folds",
     "cause_chain",
     "cause_table",
     "chain_factors",
     "chain_head",
+    "chain_links",
     "finding_table",
     "fold_if_irrelevant",
     "fold_private",
@@ -91,15 +98,19 @@ def finding_table(f, scope, w, log_q, mult, table):
 
 
 @numba.njit(cache=NUMBA_CACHE)
-def chain_head(w1, log_q, mult, table):
-    """Write into ``table`` the factor over (c1, y1): y1 = the leak or c1 fires.
+def chain_head(w_f, group, log_q, mult, table):
+    """Write into ``table`` the factor over (group..., y1): y1 = leak or a cause in it fires.
 
     The leak carries ``mult``.
     """
-    for c1 in range(2):
-        acc = log_q + c1 * w1
-        table[2 * c1] = mult * math.exp(acc)
-        table[2 * c1 + 1] = mult * -math.expm1(acc)
+    g = group.shape[0]
+    for idx in range(1 << g):
+        acc = log_q
+        for j in range(g):
+            if (idx >> (g - 1 - j)) & 1:
+                acc += w_f[group[j]]
+        table[2 * idx] = mult * math.exp(acc)
+        table[2 * idx + 1] = mult * -math.expm1(acc)
 
 
 @numba.njit(cache=NUMBA_CACHE)
@@ -115,32 +126,57 @@ def new_factor(store, scope_len, table_len):
 
 
 @numba.njit(cache=NUMBA_CACHE)
+def chain_links(n):
+    """How many links a chain over ``n`` parents has (``CHAIN_GROUP`` parents a link)."""
+    return (n + CHAIN_GROUP - 1) // CHAIN_GROUP
+
+
+@numba.njit(cache=NUMBA_CACHE)
 def chain_factors(w_f, scope, first_var, log_q, mult, store):
     """Add a positive finding's noisy-OR to ``store`` as a chain of small factors.
 
-    With parents c1..cn (``scope``) and new binary variables y1..y(n-1) numbered from
-    ``first_var``: y1 = leak or c1 fires, yk = y(k-1) or ck fires, and the finding is
-    y(n-1) or cn fires, observed present. Summing the y's out gives back
-    ``mult * (1 - exp(log_q + sum w c))`` exactly, with every entry non-negative, while
-    the largest factor has three variables instead of n (Heckerman & Breese 1996).
+    The parents (``scope``) go ``CHAIN_GROUP`` to a link, with new binary variables
+    y1..y(L-1) numbered from ``first_var``: y1 = leak or a cause of the first group
+    fires, yk = y(k-1) or a cause of group k fires, and the finding is y(L-1) or a cause
+    of the last group fires, observed present. Summing the y's out gives back
+    ``mult * (1 - exp(log_q + sum w c))`` exactly, with every entry non-negative
+    (Heckerman & Breese 1996). ``scope`` has more than ``CHAIN_GROUP`` parents, so
+    there are at least two links.
     """
     n = scope.shape[0]
-    sc, tab = new_factor(store, 2, 4)
-    sc[0], sc[1] = scope[0], first_var
-    chain_head(w_f[scope[0]], log_q, mult, tab)
-    for k in range(1, n):
-        fires = -math.expm1(w_f[scope[k]])  # P(ck fires | ck present)
-        silent = math.exp(w_f[scope[k]])
-        prev = first_var + k - 1
-        if k < n - 1:  # (ck, y(k-1), yk), yk fastest
-            sc, tab = new_factor(store, 3, 8)
-            sc[0], sc[1], sc[2] = scope[k], prev, prev + 1
-            tab[0], tab[1], tab[2], tab[3] = 1.0, 0.0, 0.0, 1.0
-            tab[4], tab[5], tab[6], tab[7] = silent, fires, 0.0, 1.0
-        else:  # (cn, y(n-1)): the finding is present
-            sc, tab = new_factor(store, 2, 4)
-            sc[0], sc[1] = scope[k], prev
-            tab[0], tab[1], tab[2], tab[3] = 0.0, 1.0, fires, 1.0
+    n_links = chain_links(n)
+    g = min(CHAIN_GROUP, n)
+    sc, tab = new_factor(store, g + 1, 1 << (g + 1))
+    sc[:g] = scope[:g]
+    sc[g] = first_var
+    chain_head(w_f, scope[:g], log_q, mult, tab)
+    for link in range(1, n_links):
+        lo = link * CHAIN_GROUP
+        hi = min(n, lo + CHAIN_GROUP)
+        g = hi - lo
+        prev = first_var + link - 1
+        last = link == n_links - 1
+        width = g + 1 if last else g + 2
+        sc, tab = new_factor(store, width, 1 << width)
+        sc[:g] = scope[lo:hi]
+        sc[g] = prev
+        if not last:
+            sc[g + 1] = prev + 1
+        for idx in range(1 << g):
+            acc = 0.0
+            for j in range(g):
+                if (idx >> (g - 1 - j)) & 1:
+                    acc += w_f[scope[lo + j]]
+            silent = math.exp(acc)
+            fires = -math.expm1(acc)
+            if last:  # (group, y(L-1)): the finding is present
+                tab[2 * idx] = fires
+                tab[2 * idx + 1] = 1.0
+            else:  # (group, y(k-1), yk), yk fastest
+                tab[4 * idx] = silent
+                tab[4 * idx + 1] = fires
+                tab[4 * idx + 2] = 0.0
+                tab[4 * idx + 3] = 1.0
 
 
 @numba.njit(cache=NUMBA_CACHE)

@@ -16,11 +16,12 @@ batch in parallel. Per case:
    barren keeps its prior: it is marginalised into each of them like a single-child root.
 3. A *positive* finding becomes one factor over its parents,
    ``1 - exp(log(1 - leak) + sum log r)``, computed with ``expm1`` so it stays accurate.
-   With more than ``CHAIN_MIN_PARENTS`` shared parents it is written as a chain of
-   three-variable factors instead (y1 = leak or c1 fires, yk = y(k-1) or ck fires; the
-   temporal decomposition of Heckerman & Breese 1996), every entry non-negative, so the
-   elimination never has to build a table over all of its parents at once. A cause's
-   own CPT given more than that many unknown risk factors is chained the same way.
+   With more than ``CHAIN_MIN_PARENTS`` shared parents it is written as a chain
+   instead, ``CHAIN_GROUP`` parents a link (y1 = leak or a cause of the first group
+   fires, yk = y(k-1) or a cause of group k fires; the temporal decomposition of
+   Heckerman & Breese 1996), every entry non-negative, so the elimination never has to
+   build a table over all of its parents at once. A cause's own CPT given more than that
+   many unknown risk factors is chained too, one risk factor a link.
 4. A cause touched by no positive finding and no unobserved root is independent of the
    rest: its posterior has a closed form. The others split into connected components;
    each is eliminated in a greedy order chosen on the component's interaction graph
@@ -72,11 +73,13 @@ from diffdx._elimination import (
     project,
 )
 from diffdx._noisy_or import (
+    CHAIN_GROUP,
     barren_folds,
     cause_chain,
     cause_table,
     chain_factors,
     chain_head,
+    chain_links,
     finding_table,
     fold_if_irrelevant,
     fold_private,
@@ -103,13 +106,15 @@ MAX_CASE_BYTES = 448 << 20
 #: Memory (bytes) each case may take while cases run in parallel threads. A case that
 #: needs more waits, and runs alone after the batch with the full budget.
 PARALLEL_CASE_BYTES = 96 << 20
-#: A positive finding with more shared parents than this is factorised as a chain.
-CHAIN_MIN_PARENTS = 3
+#: A positive finding with more shared parents than this is factorised as a chain (as
+#: is a cause's CPT with more latent parents): past ``CHAIN_GROUP + 2`` parents, a
+#: single table would be larger than a chain's links.
+CHAIN_MIN_PARENTS = CHAIN_GROUP + 2
 #: numba keys the on-disk cache of this module's compiled code on this file's content
 #: only, yet that code includes the kernels of ``_elimination.py`` and ``_noisy_or.py``.
 #: Their hash is written here so that editing them changes this file and so recompiles
 #: it, instead of loading stale code; ``tests/test_engine.py`` checks that it is current.
-KERNEL_SOURCES_SHA256 = "4860c1fb4b3441cb"
+KERNEL_SOURCES_SHA256 = "443227b9da14006c"
 
 # The steps' functions below are inlined into :func:`_infer_case` by numba
 # (``inline="always"``): each is called once per case or component, yet a call between
@@ -268,7 +273,7 @@ def _chain_plan(positives, latent, n_latent_par, private, parent, m):
             if not private[c]:
                 pos_par[j] += 1
         if pos_par[j] > CHAIN_MIN_PARENTS:
-            n_chain += pos_par[j] - 1
+            n_chain += chain_links(pos_par[j]) - 1
     # A cause with many latent parents has its CPT chained too, unless a latent parent is
     # protective (its survival term would depend on that parent).
     chained = np.zeros(n_causes, np.bool_)
@@ -339,10 +344,11 @@ def _collect(root, parent, in_ve, done, case, variables, m):
             sc_total += k
             tb_total += 1 << k
         else:
-            n_fac += k
-            sc_total += 3 * k - 2
-            tb_total += 8 * k - 8
-            n_var += k - 1
+            n_links = chain_links(k)
+            n_fac += n_links
+            sc_total += k + 2 * n_links - 2
+            tb_total += n_links << (CHAIN_GROUP + 2)  # at most
+            n_var += n_links - 1
     cap = n_fac + n_var
     store = (
         np.empty(cap, np.int64),
@@ -460,10 +466,10 @@ def _add_finding_factors(root, case, n_var, variables, next_var, store, m):
             finding_table(f, scope, w, log_q, mult, tab)
             continue
         chain_factors(w[:, f], scope, next_var, log_q, mult, store)
-        for i in range(k - 1):
+        for i in range(chain_links(k) - 1):
             variables[n_var] = next_var + i
             n_var += 1
-        next_var += k - 1
+        next_var += chain_links(k) - 1
     return leak_factor, n_var, next_var
 
 
@@ -519,7 +525,7 @@ def _private_posteriors(case, leak_factor, store, calibrated, card_all, m, out):
             )
             ratio = np.empty(base.shape[0])
             if pos_par[j] > CHAIN_MIN_PARENTS:  # the head of a chain
-                chain_head(w[scope[0], f], log_q, mult, ratio)
+                chain_head(w[:, f], scope[: scope.shape[0] - 1], log_q, mult, ratio)
             else:
                 finding_table(f, scope, w, log_q, mult, ratio)
             for k in range(ratio.shape[0]):

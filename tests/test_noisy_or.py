@@ -1,0 +1,55 @@
+"""The noisy-OR chains: summing their chain variables out gives back the noisy-OR."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from diffdx._noisy_or import CHAIN_GROUP, chain_factors, chain_links, finding_table
+
+
+def _empty_store(n_fac, n_ids, n_entries):
+    """A factor store (see ``diffdx._elimination``) with room for this much."""
+    ints = [np.zeros(n_fac, np.int64) for _ in range(4)]
+    return (*ints, np.zeros(n_ids, np.int64), np.zeros(n_entries), np.zeros(3, np.int64))
+
+
+def _summed_out(store, n_parents, n_vars):
+    """Multiply every factor of ``store``, sum the chain variables out: a table over
+    the parents (0..n_parents-1), row-major."""
+    fs_at, fs_len, ft_at, ft_len, sc, tb, cur = store
+    states = (np.arange(2**n_vars)[:, None] >> np.arange(n_vars)[::-1]) & 1  # var 0 slowest
+    joint = np.ones(2**n_vars)
+    for t in range(cur[0]):
+        scope = sc[fs_at[t] : fs_at[t] + fs_len[t]]
+        idx = np.zeros(2**n_vars, np.int64)
+        for v in scope:
+            idx = 2 * idx + states[:, v]
+        joint *= tb[ft_at[t] : ft_at[t] + ft_len[t]][idx]
+    return joint.reshape(2**n_parents, -1).sum(axis=1)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(
+    n=st.integers(CHAIN_GROUP + 1, 11),
+    data=st.data(),
+)
+def test_a_chain_sums_to_the_noisy_or(n, data):
+    """Links of CHAIN_GROUP parents (a shorter last one) give back 1 - exp(log_q + w.c)."""
+    logs = st.floats(-6.0, -1e-6)
+    w_f = np.array(data.draw(st.lists(logs, min_size=n, max_size=n)))
+    log_q = data.draw(logs)
+    mult = data.draw(st.floats(0.05, 3.0))
+    n_links = chain_links(n)
+    assert n_links >= 2 and n_links == -(-n // CHAIN_GROUP)
+    n_vars = n + n_links - 1  # the parents, then y1..y(L-1)
+    store = _empty_store(n_links, n + 2 * n_links, n_links << (CHAIN_GROUP + 2))
+    chain_factors(w_f, np.arange(n), n, log_q, mult, store)
+    assert store[6][0] == n_links
+
+    want = np.empty(2**n)
+    finding_table(0, np.arange(n), w_f[:, None], log_q, mult, want)
+    got = _summed_out(store, n, n_vars)
+    np.testing.assert_allclose(got, want, rtol=1e-13, atol=0)
+    assert (store[5] >= 0).all()  # every entry non-negative: nothing cancels
