@@ -82,19 +82,39 @@ def unary(log_absent, log_surv, log_u):
     return p0, p1 * math.exp(log_u)
 
 
+@numba.njit(cache=NUMBA_CACHE, inline="always")
+def _fire_tables(w_f, parents, log_q, silent, fires):
+    """Write P(nothing fires) and P(something fires) for each state of ``parents``.
+
+    Row-major, the first parent slowest; the leak (``log_q``) included. Built by
+    doubling: a parent added present gives ``fires + silent * P(it fires)`` and
+    ``silent * P(it stays silent)``, sums and products of non-negative numbers, with two
+    calls to ``exp`` a parent instead of one for each of the ``2**n`` states.
+    """
+    silent[0] = math.exp(log_q)
+    fires[0] = -math.expm1(log_q)
+    length = 1
+    for j in range(parents.shape[0]):
+        stays = math.exp(w_f[parents[j]])
+        fire = -math.expm1(w_f[parents[j]])
+        for i in range(length - 1, -1, -1):
+            s, f = silent[i], fires[i]
+            silent[2 * i], fires[2 * i] = s, f
+            silent[2 * i + 1], fires[2 * i + 1] = s * stays, f + s * fire
+        length *= 2
+
+
 @numba.njit(cache=NUMBA_CACHE)
-def finding_table(f, scope, w, log_q, mult, table):
+def finding_table(w_f, scope, log_q, mult, table):
     """Write into ``table`` the noisy-OR P(f present | shared parents).
 
-    Private parents are folded into ``log_q`` and ``mult``.
+    ``w_f`` is the finding's column of log-inhibitors. Private parents are folded into
+    ``log_q`` and ``mult``.
     """
-    n_par = scope.shape[0]
-    for idx in range(1 << n_par):
-        acc = log_q
-        for j in range(n_par):
-            if (idx >> (n_par - 1 - j)) & 1:
-                acc += w[scope[j], f]
-        table[idx] = mult * -math.expm1(acc)
+    silent = np.empty(table.shape[0])
+    _fire_tables(w_f, scope, log_q, silent, table)
+    for i in range(table.shape[0]):
+        table[i] *= mult
 
 
 @numba.njit(cache=NUMBA_CACHE)
@@ -103,14 +123,13 @@ def chain_head(w_f, group, log_q, mult, table):
 
     The leak carries ``mult``.
     """
-    g = group.shape[0]
-    for idx in range(1 << g):
-        acc = log_q
-        for j in range(g):
-            if (idx >> (g - 1 - j)) & 1:
-                acc += w_f[group[j]]
-        table[2 * idx] = mult * math.exp(acc)
-        table[2 * idx + 1] = mult * -math.expm1(acc)
+    half = table.shape[0] // 2
+    silent = np.empty(half)
+    fires = np.empty(half)
+    _fire_tables(w_f, group, log_q, silent, fires)
+    for i in range(half):
+        table[2 * i] = mult * silent[i]
+        table[2 * i + 1] = mult * fires[i]
 
 
 @numba.njit(cache=NUMBA_CACHE)
@@ -150,6 +169,8 @@ def chain_factors(w_f, scope, first_var, log_q, mult, store):
     sc[:g] = scope[:g]
     sc[g] = first_var
     chain_head(w_f, scope[:g], log_q, mult, tab)
+    silent = np.empty(1 << CHAIN_GROUP)
+    fires = np.empty(1 << CHAIN_GROUP)
     for link in range(1, n_links):
         lo = link * CHAIN_GROUP
         hi = min(n, lo + CHAIN_GROUP)
@@ -162,19 +183,14 @@ def chain_factors(w_f, scope, first_var, log_q, mult, store):
         sc[g] = prev
         if not last:
             sc[g + 1] = prev + 1
+        _fire_tables(w_f, scope[lo:hi], 0.0, silent, fires)
         for idx in range(1 << g):
-            acc = 0.0
-            for j in range(g):
-                if (idx >> (g - 1 - j)) & 1:
-                    acc += w_f[scope[lo + j]]
-            silent = math.exp(acc)
-            fires = -math.expm1(acc)
             if last:  # (group, y(L-1)): the finding is present
-                tab[2 * idx] = fires
+                tab[2 * idx] = fires[idx]
                 tab[2 * idx + 1] = 1.0
             else:  # (group, y(k-1), yk), yk fastest
-                tab[4 * idx] = silent
-                tab[4 * idx + 1] = fires
+                tab[4 * idx] = silent[idx]
+                tab[4 * idx + 1] = fires[idx]
                 tab[4 * idx + 2] = 0.0
                 tab[4 * idx + 3] = 1.0
 

@@ -114,7 +114,7 @@ CHAIN_MIN_PARENTS = CHAIN_GROUP + 2
 #: only, yet that code includes the kernels of ``_elimination.py`` and ``_noisy_or.py``.
 #: Their hash is written here so that editing them changes this file and so recompiles
 #: it, instead of loading stale code; ``tests/test_engine.py`` checks that it is current.
-KERNEL_SOURCES_SHA256 = "443227b9da14006c"
+KERNEL_SOURCES_SHA256 = "d336fc51a9b78823"
 
 # The steps' functions below are inlined into :func:`_infer_case` by numba
 # (``inline="always"``): each is called once per case or component, yet a call between
@@ -463,7 +463,7 @@ def _add_finding_factors(root, case, n_var, variables, next_var, store, m):
                 scope[i] = c
                 i += 1
         if k <= CHAIN_MIN_PARENTS:
-            finding_table(f, scope, w, log_q, mult, tab)
+            finding_table(w[:, f], scope, log_q, mult, tab)
             continue
         chain_factors(w[:, f], scope, next_var, log_q, mult, store)
         for i in range(chain_links(k) - 1):
@@ -527,7 +527,7 @@ def _private_posteriors(case, leak_factor, store, calibrated, card_all, m, out):
             if pos_par[j] > CHAIN_MIN_PARENTS:  # the head of a chain
                 chain_head(w[:, f], scope[: scope.shape[0] - 1], log_q, mult, ratio)
             else:
-                finding_table(f, scope, w, log_q, mult, ratio)
+                finding_table(w[:, f], scope, log_q, mult, ratio)
             for k in range(ratio.shape[0]):
                 ratio[k] = ratio[k] / base[k] if base[k] > 0.0 else 0.0
             k_clique = consumer[t]

@@ -48,8 +48,25 @@ def test_a_chain_sums_to_the_noisy_or(n, data):
     chain_factors(w_f, np.arange(n), n, log_q, mult, store)
     assert store[6][0] == n_links
 
-    want = np.empty(2**n)
-    finding_table(0, np.arange(n), w_f[:, None], log_q, mult, want)
     got = _summed_out(store, n, n_vars)
-    np.testing.assert_allclose(got, want, rtol=1e-13, atol=0)
+    np.testing.assert_allclose(got, _noisy_or(w_f, log_q, mult), rtol=1e-13, atol=0)
     assert (store[5] >= 0).all()  # every entry non-negative: nothing cancels
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(n=st.integers(0, 8), data=st.data())
+def test_a_finding_table_is_the_noisy_or(n, data):
+    """Built by doubling over the parents, yet equal to 1 - exp(log_q + w.c) for all c."""
+    w_f = np.array(data.draw(st.lists(st.floats(-30.0, -1e-9), min_size=n, max_size=n)))
+    log_q = data.draw(st.floats(-30.0, -1e-9))
+    got = np.empty(2**n)
+    column = np.column_stack([w_f, w_f])[:, 1]  # strided, as the engine passes it
+    finding_table(column, np.arange(n), log_q, 2.0, got)
+    np.testing.assert_allclose(got, _noisy_or(w_f, log_q, 2.0), rtol=1e-14, atol=0)
+
+
+def _noisy_or(w_f, log_q, mult):
+    """mult * P(finding present) for each state of the parents, first parent slowest."""
+    n = len(w_f)
+    states = (np.arange(2**n)[:, None] >> np.arange(n)[::-1]) & 1
+    return mult * -np.expm1(log_q + states @ w_f)
