@@ -1,4 +1,4 @@
-"""The noisy-OR chains: summing their chain variables out gives back the noisy-OR."""
+"""The noisy-OR tables and chains the engine builds, against 1 - exp(log_q + w.c)."""
 
 from __future__ import annotations
 
