@@ -466,10 +466,11 @@ def _add_finding_factors(root, case, n_var, variables, next_var, store, m):
             finding_table(w[:, f], scope, log_q, mult, tab)
             continue
         chain_factors(w[:, f], scope, next_var, log_q, mult, store)
-        for i in range(chain_links(k) - 1):
+        n_new = chain_links(k) - 1  # its chain variables
+        for i in range(n_new):
             variables[n_var] = next_var + i
             n_var += 1
-        next_var += chain_links(k) - 1
+        next_var += n_new
     return leak_factor, n_var, next_var
 
 
