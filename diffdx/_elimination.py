@@ -552,7 +552,7 @@ def calibrate(
     return math.log(z) + log_scale, cs_at, cs_len, bel, cb_at, total, consumer, scratch
 
 
-@numba.njit(cache=NUMBA_CACHE)
+@numba.njit(cache=NUMBA_CACHE, inline="always")
 def marginal_of_first(bel, cb_at, card_first, i, total):
     """P(first variable of clique ``i`` = 1 | evidence), from its calibrated belief."""
     size = cb_at[i + 1] - cb_at[i]

@@ -293,19 +293,18 @@ def barren_folds(card, root_prior, slot_of, slot_inh, slot_surv, cause_root):
     return add_log_absent, add_log_surv
 
 
-@numba.njit(cache=NUMBA_CACHE)
-def fold_if_irrelevant(r, barren, m, log_absent, log_surv):
+@numba.njit(cache=NUMBA_CACHE, inline="always")
+def fold_if_irrelevant(r, barren, add_log_absent, add_log_surv, rc_at, rc, log_absent, log_surv):
     """Marginalise latent root ``r`` into its causes if they are all barren; say if done.
 
-    Adds the root's :func:`barren_folds` (``m[12]``, ``m[13]``) to each of its causes
-    (``m[19][m[18][r] : m[18][r + 1]]``).
+    Adds the root's :func:`barren_folds` (``add_log_absent``, ``add_log_surv``) to each
+    of its causes (``rc[rc_at[r] : rc_at[r + 1]]``).
     """
-    add_log_absent, add_log_surv = m[12], m[13]
-    causes = m[19][m[18][r] : m[18][r + 1]]
-    for c in causes:
-        if not barren[c]:
+    for k in range(rc_at[r], rc_at[r + 1]):
+        if not barren[rc[k]]:
             return False
-    for c in causes:
+    for k in range(rc_at[r], rc_at[r + 1]):
+        c = rc[k]
         log_absent[c] += add_log_absent[r, c]
         log_surv[c] += add_log_surv[r, c]
     return True
