@@ -47,13 +47,15 @@ def cause_table(
 ):
     """Write into ``table`` P(c | its latent parent roots) x negative evidence, over (c, roots)."""
     half = table.shape[0] // 2
-    counter = np.zeros(parents.shape[0], np.int64)
     u = math.exp(log_u)
     for idx in range(half):
         la = log_absent
         ls = log_surv
-        for j in range(parents.shape[0]):
-            slot = slot_of[parents[j] - n_causes, counter[j]]
+        rest = idx  # its digits are the parents' states, the last parent fastest
+        for j in range(parents.shape[0] - 1, -1, -1):
+            n_states = card[parents[j]]
+            slot = slot_of[parents[j] - n_causes, rest % n_states]
+            rest //= n_states
             if slot >= 0:
                 la += slot_inh[slot, c]
                 ls += slot_surv[slot, c]
@@ -63,13 +65,6 @@ def cause_table(
         else:
             table[idx] = math.exp(la) * math.exp(ls) - math.expm1(ls)
             table[half + idx] = -math.expm1(la) * math.exp(ls) * u
-        j = parents.shape[0] - 1
-        while j >= 0:
-            counter[j] += 1
-            if counter[j] < card[parents[j]]:
-                break
-            counter[j] = 0
-            j -= 1
 
 
 @numba.njit(cache=NUMBA_CACHE)

@@ -114,7 +114,7 @@ CHAIN_MIN_PARENTS = CHAIN_GROUP + 2
 #: only, yet that code includes the kernels of ``_elimination.py`` and ``_noisy_or.py``.
 #: Their hash is written here so that editing them changes this file and so recompiles
 #: it, instead of loading stale code; ``tests/test_engine.py`` checks that it is current.
-KERNEL_SOURCES_SHA256 = "6f4d6e83e63ec4b0"
+KERNEL_SOURCES_SHA256 = "4d17bd7e2813a7e8"
 
 # The steps' functions below are inlined into :func:`_infer_case` by numba
 # (``inline="always"``): each is called once per case or component, yet a call between
@@ -379,6 +379,16 @@ def _collect(root, parent, in_ve, done, case, variables, m):
 
 
 @numba.njit(cache=NUMBA_CACHE, inline="always")
+def _latent_parents(c, latent, cr_at, cr, n_causes, out):
+    """Write cause ``c``'s latent parents (variable ids) into ``out``."""
+    j = 0
+    for r_at in range(cr_at[c], cr_at[c + 1]):
+        if latent[cr[r_at]]:
+            out[j] = n_causes + cr[r_at]
+            j += 1
+
+
+@numba.njit(cache=NUMBA_CACHE, inline="always")
 def _add_cause_factors(n_base, variables, case, card_all, next_var, store, m):
     """Add each listed cause's CPT (x negative evidence) and each latent root's prior.
 
@@ -399,14 +409,9 @@ def _add_cause_factors(n_base, variables, case, card_all, next_var, store, m):
             scope[0] = x
             tab[:] = root_prior[r, : card[r]]
             continue
-        parents = np.empty(n_latent_par[x], np.int64)
-        j = 0
-        for r_at in range(cr_at[x], cr_at[x + 1]):
-            r = cr[r_at]
-            if latent[r]:
-                parents[j] = n_causes + r
-                j += 1
         if chained[x]:
+            parents = np.empty(n_latent_par[x], np.int64)
+            _latent_parents(x, latent, cr_at, cr, n_causes, parents)
             cause_chain(
                 x,
                 parents,
@@ -426,11 +431,13 @@ def _add_cause_factors(n_base, variables, case, card_all, next_var, store, m):
             next_var += n_latent_par[x] - 1
             continue
         size = 2
-        for j in range(parents.shape[0]):
-            size *= card_all[parents[j]]
-        scope, tab = new_factor(store, 1 + parents.shape[0], size)
+        for r_at in range(cr_at[x], cr_at[x + 1]):
+            if latent[cr[r_at]]:
+                size *= card[cr[r_at]]
+        scope, tab = new_factor(store, 1 + n_latent_par[x], size)
         scope[0] = x
-        scope[1:] = parents
+        parents = scope[1:]
+        _latent_parents(x, latent, cr_at, cr, n_causes, parents)
         cause_table(
             x,
             parents,
