@@ -60,25 +60,24 @@ def calibration_bytes(n_beliefs, n_messages, max_clique, max_message):
 
 
 @numba.njit(cache=NUMBA_CACHE, inline="always")
-def _fill_index(union, scope, card, out):
+def _fill_index(union, scope, card, out, stride_of):
     """For each entry of a table over ``union``, write its index in a table over ``scope``.
 
     ``scope`` holds a subset of ``union``'s variables, in any order; ``out`` has the
-    size of the table over ``union``. Built by doubling, one contiguous pass per
-    variable.
+    size of the table over ``union``. ``stride_of`` is zero over all variable ids, and
+    left so: it holds each scope variable's stride while the index is built (one pass
+    over each scope, not one per pair of variables). Built by doubling, one contiguous
+    pass per variable.
     """
-    d = union.shape[0]
+    step = 1
+    for p in range(scope.shape[0] - 1, -1, -1):
+        stride_of[scope[p]] = step
+        step *= card[scope[p]]
     out[0] = 0
     length = 1
-    for u in range(d):
+    for u in range(union.shape[0]):
         c = card[union[u]]
-        stride = 0
-        s = 1
-        for p in range(scope.shape[0] - 1, -1, -1):
-            if scope[p] == union[u]:
-                stride = s
-                break
-            s *= card[scope[p]]
+        stride = stride_of[union[u]]
         if c == 2:
             for i in range(length - 1, -1, -1):
                 base = out[i]
@@ -90,6 +89,8 @@ def _fill_index(union, scope, card, out):
                 for j in range(c - 1, -1, -1):
                     out[i * c + j] = base + j * stride
         length *= c
+    for p in range(scope.shape[0]):
+        stride_of[scope[p]] = 0
 
 
 @numba.njit(cache=NUMBA_CACHE, inline="always")
@@ -104,13 +105,14 @@ def _leading(union, scope):
 
 
 @numba.njit(cache=NUMBA_CACHE, inline="always")
-def project(table, union, card, scope, out, scratch):
+def project(table, union, card, scope, out, scratch, stride_of):
     """Add each entry of ``table`` (over ``union``) into ``out`` (over ``scope``, a subset).
 
-    ``scratch`` is an int array at least as long as ``table``.
+    ``scratch`` is an int array at least as long as ``table``; ``stride_of`` is zero over
+    all variable ids (see :func:`_fill_index`).
     """
     idx = scratch[: table.shape[0]]
-    _fill_index(union, scope, card, idx)
+    _fill_index(union, scope, card, idx, stride_of)
     for k in range(table.shape[0]):
         out[idx[k]] += table[k]
 
@@ -360,8 +362,9 @@ def calibrate(
     consumer : int array
         For each input factor, the clique whose potential includes it (-1: none, for a
         factor over no variables).
-    scratch : int array
-        Index scratch as long as the largest clique, for :func:`project` on a clique.
+    scratch, stride_of : int arrays
+        Index scratch as long as the largest clique, and zeros over the variable ids, for
+        :func:`project` on a clique.
     """
     n = order.shape[0]
     rank = np.full(n_vars, n, np.int64)
@@ -422,7 +425,8 @@ def calibrate(
             )
             > max_bytes
         ):
-            return np.nan, cs_at, cs_len, tb, cb_at, np.ones(n), consumer, np.empty(0, np.int64)
+            empty = np.empty(0, np.int64)
+            return np.nan, cs_at, cs_len, tb, cb_at, np.ones(n), consumer, empty, empty
         cs_at[i] = used
         cs_len[i] = d
         cb_at[i + 1] = cb_at[i] + size
@@ -447,6 +451,7 @@ def calibrate(
         ft_at[n_fac + i] = at
         at += ft_len[n_fac + i]
     scratch = np.empty(max_size, np.int64)
+    stride_of = np.zeros(n_vars, np.int64)
     log_scale = 0.0
     for i in range(n):
         union = sc[cs_at[i] : cs_at[i] + cs_len[i]]
@@ -473,7 +478,7 @@ def calibrate(
                             psi[k] *= v
             else:
                 idx = scratch[: psi.shape[0]]
-                _fill_index(union, scope, card, idx)
+                _fill_index(union, scope, card, idx, stride_of)
                 if first:
                     for k in range(psi.shape[0]):
                         psi[k] = tab[idx[k]]
@@ -496,7 +501,7 @@ def calibrate(
             msg[k] = acc
             peak = max(peak, acc)
         if not peak > 0.0:
-            return -np.inf, cs_at, cs_len, bel, cb_at, np.ones(n), consumer, scratch
+            return -np.inf, cs_at, cs_len, bel, cb_at, np.ones(n), consumer, scratch, stride_of
         inv = 1.0 / peak
         for k in range(half):
             msg[k] *= inv
@@ -504,7 +509,7 @@ def calibrate(
         if cs_len[i] == 1:  # a message over no variables
             z *= msg[0]
     if not z > 0.0:
-        return -np.inf, cs_at, cs_len, bel, cb_at, np.ones(n), consumer, scratch
+        return -np.inf, cs_at, cs_len, bel, cb_at, np.ones(n), consumer, scratch, stride_of
     # Backward pass, parents (eliminated later) before children: belief = psi x delta,
     # delta = (parent belief summed onto the separator) / (forward message). A clique is
     # calibrated if it is wanted or a clique below it is (children come first in order).
@@ -537,6 +542,7 @@ def calibrate(
                 sc[fs_at[m] : fs_at[m] + fs_len[m]],
                 marg,
                 scratch,
+                stride_of,
             )
             inv = 1.0 / total[parent]
             for k in range(half):
@@ -549,7 +555,7 @@ def calibrate(
                 block[k] *= delta[k]
                 acc += block[k]
         total[i] = acc
-    return math.log(z) + log_scale, cs_at, cs_len, bel, cb_at, total, consumer, scratch
+    return math.log(z) + log_scale, cs_at, cs_len, bel, cb_at, total, consumer, scratch, stride_of
 
 
 @numba.njit(cache=NUMBA_CACHE, inline="always")

@@ -114,7 +114,7 @@ CHAIN_MIN_PARENTS = CHAIN_GROUP + 2
 #: only, yet that code includes the kernels of ``_elimination.py`` and ``_noisy_or.py``.
 #: Their hash is written here so that editing them changes this file and so recompiles
 #: it, instead of loading stale code; ``tests/test_engine.py`` checks that it is current.
-KERNEL_SOURCES_SHA256 = "4d17bd7e2813a7e8"
+KERNEL_SOURCES_SHA256 = "15ffc1324317c7e5"
 
 # The steps' functions below are inlined into :func:`_infer_case` by numba
 # (``inline="always"``): each is called once per case or component, yet a call between
@@ -534,7 +534,7 @@ def _private_posteriors(case, leak_factor, store, calibrated, card_all, m, out):
     log_absent, log_surv, log_u = case.log_absent, case.log_surv, case.log_u
     finding_log_leak, w, par_at, par = m[7], m[8], m[14], m[15]
     fs_at, fs_len, ft_at, ft_len, sc, tb = store[:6]
-    cs_at, cs_len, bel, cb_at, total, consumer, scratch = calibrated[1:]
+    cs_at, cs_len, bel, cb_at, total, consumer, scratch, stride_of = calibrated[1:]
     for j in range(positives.shape[0]):
         t = leak_factor[j]
         if t < 0:
@@ -568,6 +568,7 @@ def _private_posteriors(case, leak_factor, store, calibrated, card_all, m, out):
                 scope,
                 marg,
                 scratch,
+                stride_of,
             )
             out[p] = np.dot(marg, ratio) / total[k_clique]
 
