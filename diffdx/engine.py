@@ -305,6 +305,16 @@ def _chain_plan(positives, latent, n_latent_par, private, parent, m):
 
 
 @numba.njit(cache=NUMBA_CACHE, inline="always")
+def _cpt_size(c, latent, card, cr_at, cr):
+    """Entries of cause ``c``'s table over itself and its latent parents."""
+    size = 2
+    for r_at in range(cr_at[c], cr_at[c + 1]):
+        if latent[cr[r_at]]:
+            size *= card[cr[r_at]]
+    return size
+
+
+@numba.njit(cache=NUMBA_CACHE, inline="always")
 def _collect(root, parent, in_ve, done, case, variables, m):
     """List component ``root``'s variables into ``variables``; size its factor store.
 
@@ -339,13 +349,8 @@ def _collect(root, parent, in_ve, done, case, variables, m):
                     if latent[r]:
                         tb_total += 4 * card[r]
             elif x < n_causes:
-                size = 2
-                for r_at in range(cr_at[x], cr_at[x + 1]):
-                    r = cr[r_at]
-                    if latent[r]:
-                        size *= card[r]
                 sc_total += 1 + n_latent_par[x]
-                tb_total += size
+                tb_total += _cpt_size(x, latent, card, cr_at, cr)
             else:
                 sc_total += 1
                 tb_total += card[x - n_causes]
@@ -430,11 +435,7 @@ def _add_cause_factors(n_base, variables, case, card_all, next_var, store, m):
                 n_var += 1
             next_var += n_latent_par[x] - 1
             continue
-        size = 2
-        for r_at in range(cr_at[x], cr_at[x + 1]):
-            if latent[cr[r_at]]:
-                size *= card[cr[r_at]]
-        scope, tab = new_factor(store, 1 + n_latent_par[x], size)
+        scope, tab = new_factor(store, 1 + n_latent_par[x], _cpt_size(x, latent, card, cr_at, cr))
         scope[0] = x
         parents = scope[1:]
         _latent_parents(x, latent, cr_at, cr, n_causes, parents)
