@@ -15,11 +15,16 @@ def _empty_store(n_fac, n_ids, n_entries):
     return (*ints, np.zeros(n_ids, np.int64), np.zeros(n_entries), np.zeros(3, np.int64))
 
 
+def _states(n):
+    """Every state of ``n`` binary variables, one row each, variable 0 slowest."""
+    return (np.arange(2**n)[:, None] >> np.arange(n)[::-1]) & 1
+
+
 def _summed_out(store, n_parents, n_vars):
     """Multiply every factor of ``store``, sum the chain variables out: a table over
     the parents (0..n_parents-1), row-major."""
     fs_at, fs_len, ft_at, ft_len, sc, tb, cur = store
-    states = (np.arange(2**n_vars)[:, None] >> np.arange(n_vars)[::-1]) & 1  # var 0 slowest
+    states = _states(n_vars)
     joint = np.ones(2**n_vars)
     for t in range(cur[0]):
         scope = sc[fs_at[t] : fs_at[t] + fs_len[t]]
@@ -67,6 +72,4 @@ def test_a_finding_table_is_the_noisy_or(n, data):
 
 def _noisy_or(w_f, log_q, mult):
     """mult * P(finding present) for each state of the parents, first parent slowest."""
-    n = len(w_f)
-    states = (np.arange(2**n)[:, None] >> np.arange(n)[::-1]) & 1
-    return mult * -np.expm1(log_q + states @ w_f)
+    return mult * -np.expm1(log_q + _states(len(w_f)) @ w_f)
