@@ -133,23 +133,28 @@ def _sort_small(a):
 def _interaction_graph(variables, n_fac, fs_at, fs_len, sc, card, n_vars):
     """Neighbour bit sets (local indices) of the variables that share a factor, and log cards."""
     n = variables.shape[0]
+    n_words = (n + 63) // 64
     local = np.full(n_vars, -1, np.int64)
-    for i in range(n):
-        local[variables[i]] = i
     log_card = np.empty(n)
     for i in range(n):
+        local[variables[i]] = i
         log_card[i] = math.log(card[variables[i]])
-    rows = np.zeros((n, (n + 63) // 64), np.uint64)
+    rows = np.zeros((n, n_words), np.uint64)
+    mask = np.empty(n_words, np.uint64)  # a factor's variables, or'ed into each one's row
     for t in range(n_fac):
         at, ln = fs_at[t], fs_len[t]
+        mask[:] = 0
         for a in range(at, at + ln):
             ia = local[sc[a]]
-            if ia < 0:
-                continue
-            for b in range(at, at + ln):
-                ib = local[sc[b]]
-                if ib >= 0 and ia != ib:
-                    _set(rows, ia, ib, True)
+            if ia >= 0:
+                mask[ia >> 6] |= np.uint64(1) << np.uint64(ia & 63)
+        for a in range(at, at + ln):
+            ia = local[sc[a]]
+            if ia >= 0:
+                for w in range(n_words):
+                    rows[ia, w] |= mask[w]
+    for i in range(n):
+        _set(rows, i, i, False)
     return rows, log_card
 
 

@@ -114,7 +114,7 @@ CHAIN_MIN_PARENTS = CHAIN_GROUP + 2
 #: only, yet that code includes the kernels of ``_elimination.py`` and ``_noisy_or.py``.
 #: Their hash is written here so that editing them changes this file and so recompiles
 #: it, instead of loading stale code; ``tests/test_engine.py`` checks that it is current.
-KERNEL_SOURCES_SHA256 = "15ffc1324317c7e5"
+KERNEL_SOURCES_SHA256 = "fc1a41e9697812c4"
 
 # The steps' functions below are inlined into :func:`_infer_case` by numba
 # (``inline="always"``): each is called once per case or component, yet a call between
@@ -150,8 +150,8 @@ def _observe(root_ev, finding_ev, m):
     evidence ``log_u`` and the positive findings that have a cause (so every listed
     positive has at least one parent; a causeless one adds its leak to the log).
     """
-    root_prior, slot_of, slot_inh, slot_surv = m[1], m[2], m[3], m[4]
-    cause_log_leak, finding_log_leak, w = m[5], m[7], m[8]
+    slot_of, slot_inh, slot_surv = m[2], m[3], m[4]
+    cause_log_leak, finding_log_leak, w, root_log_prior = m[5], m[7], m[8], m[20]
     fold_child, fold_log_absent, fold_log_surv = m[9], m[10], m[11]
     par_at, par, rc_at, rc = m[14], m[15], m[18], m[19]
     n_causes = cause_log_leak.shape[0]
@@ -163,7 +163,7 @@ def _observe(root_ev, finding_ev, m):
     for r in range(n_roots):
         s = root_ev[r]
         if s >= 0:
-            log_pe += math.log(root_prior[r, s])
+            log_pe += root_log_prior[r, s]
             slot = slot_of[r, s]
             if slot >= 0:
                 for c_at in range(rc_at[r], rc_at[r + 1]):
@@ -271,8 +271,7 @@ def _chain_plan(positives, latent, n_latent_par, private, parent, m):
     Returns, for each positive finding, its shared (non-private) parents and component;
     which causes have their CPT chained; and the number of chain variables.
     """
-    card, slot_of, slot_surv, cause_root = m[0], m[2], m[4], m[6]
-    par_at, par, cr_at, cr = m[14], m[15], m[16], m[17]
+    cause_root, par_at, par, cr_at, cr, protective = m[6], m[14], m[15], m[16], m[17], m[21]
     n_causes = cause_root.shape[0]
     n_pos = positives.shape[0]
     pos_par = np.zeros(n_pos, np.int64)
@@ -294,10 +293,7 @@ def _chain_plan(positives, latent, n_latent_par, private, parent, m):
         protected = False
         for r_at in range(cr_at[c], cr_at[c + 1]):
             r = cr[r_at]
-            if latent[r]:
-                for s in range(card[r]):
-                    if slot_of[r, s] >= 0 and slot_surv[slot_of[r, s], c] != 0.0:
-                        protected = True
+            protected = protected or (latent[r] and protective[c, r])
         chained[c] = n_latent_par[c] > CHAIN_MIN_PARENTS and not protected
         if chained[c]:
             n_chain += n_latent_par[c] - 1
@@ -745,6 +741,8 @@ class Engine:
     cause_roots: np.ndarray
     root_cause_at: np.ndarray
     root_causes: np.ndarray
+    root_log_prior: np.ndarray
+    protective: np.ndarray
 
     def arrays(self) -> tuple[np.ndarray, ...]:
         """Return the arrays the compiled code reads, in its order."""
@@ -769,6 +767,8 @@ class Engine:
             self.cause_roots,
             self.root_cause_at,
             self.root_causes,
+            self.root_log_prior,
+            self.protective,
         )
 
     @classmethod
@@ -802,6 +802,13 @@ class Engine:
             fold_child[r] = c
             fold_log_absent[r] = np.log(np.dot(prior, np.exp(log_q)))
             fold_log_survival[r] = np.log(np.dot(prior, np.exp(log_s)))
+        # Whether a root is protective for a cause (in one of its states): such a cause's
+        # CPT is never chained while the root is unknown (see _chain_plan).
+        protective = np.zeros((len(params.causes), n_roots), dtype=np.bool_)
+        for s, r in enumerate(params.slot_root):
+            protective[:, r] |= params.slot_log_survival[s] != 0
+        with np.errstate(divide="ignore"):  # a state of prior zero: log P = -inf
+            root_log_prior = np.log(root_prior)
         slot_log_inhibitor = np.ascontiguousarray(params.slot_log_inhibitor)
         slot_log_survival = np.ascontiguousarray(params.slot_log_survival)
         barren_log_absent, barren_log_survival = barren_folds(
@@ -832,6 +839,8 @@ class Engine:
             cause_roots=cause_roots,
             root_cause_at=root_cause_at,
             root_causes=root_causes,
+            root_log_prior=root_log_prior,
+            protective=protective,
         )
 
     def posteriors(self, evidence: Evidence) -> tuple[np.ndarray, np.ndarray]:
