@@ -33,6 +33,15 @@ class CompiledModel:
         return f"<CompiledModel {self.kb.name!r} v{self.kb.version} ({self.kb.short_hash})>"
 
     @cached_property
+    def cause_index(self) -> pd.Index:
+        """The cause ids as a pandas Index named ``cause``, built once.
+
+        Hand out ``cause_index.copy()`` (a shallow copy, 2 us): a frame's ``columns.name``
+        can be set in place, and must not rename the others'.
+        """
+        return pd.Index(self.kb.cause_ids, name="cause")
+
+    @cached_property
     def cause_columns(self) -> dict[str, Any]:
         """Per-cause columns that do not depend on the case, in model order (built once)."""
         causes = self.kb.causes

@@ -301,7 +301,7 @@ def rank_causes(
     contributions = pd.DataFrame(
         log_odds(posterior)[None, :] - log_odds(post[2:]),
         index=pd.Index([name for name, _ in items], name="variable"),
-        columns=pd.Index(kb.cause_ids, name="cause"),
+        columns=compiled.cause_index.copy(),
     )
     static = compiled.cause_columns
     order = np.argsort(-posterior, kind="stable")

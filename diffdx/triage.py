@@ -16,6 +16,9 @@ Levels are computed for a whole batch at once; the reasons are short sentences.
 
 from __future__ import annotations
 
+import weakref
+from dataclasses import dataclass
+
 import numpy as np
 
 from diffdx.kb import URGENCY_LEVELS, KnowledgeBase
@@ -26,6 +29,59 @@ __all__ = ["TRIAGE_LEVELS", "assess"]
 TRIAGE_LEVELS = URGENCY_LEVELS
 _EMERGENCY = 0
 _ROUTINE = URGENCY_LEVELS.index("routine")
+
+
+@dataclass(frozen=True)
+class _Rules:
+    """What triage reads from a model: built once per knowledge base (see :func:`_rules`)."""
+
+    red_cols: np.ndarray  # bool over findings: red flags
+    red_text: tuple[str, ...]  # the reason each finding gives, if a red flag
+    combos: tuple[tuple[np.ndarray, str], ...]  # each combination's columns and reason
+    thresholds: np.ndarray  # each cause's action threshold
+    urgency: np.ndarray  # each cause's urgency, as an index into URGENCY_LEVELS
+    head: tuple[str, ...]  # each cause's reason, before and after its posterior
+    tail: tuple[str, ...]
+
+    @classmethod
+    def from_kb(cls, kb: KnowledgeBase) -> _Rules:
+        combos = tuple(
+            (
+                np.array([kb.finding_ids.index(f) for f in combo.all_of]),
+                f"red flag: {' + '.join(kb.by_id[f].label for f in combo.all_of)} "
+                "(seek immediate care)",
+            )
+            for combo in kb.red_flag_combinations
+        )
+        return cls(
+            red_cols=np.array([f.red_flag for f in kb.findings], dtype=bool),
+            red_text=tuple(f"red flag: {f.label} (seek immediate care)" for f in kb.findings),
+            combos=combos,
+            thresholds=np.array([c.action_threshold for c in kb.causes]),
+            urgency=np.array([URGENCY_LEVELS.index(c.urgency) for c in kb.causes], np.int8),
+            head=tuple(f"{c.label}: " for c in kb.causes),
+            tail=tuple(
+                f" reaches its action threshold {c.action_threshold:.1%} ({c.urgency})"
+                for c in kb.causes
+            ),
+        )
+
+
+_RULES: dict[int, tuple[weakref.ref, _Rules]] = {}
+
+
+def _rules(kb: KnowledgeBase) -> _Rules:
+    """Return the triage rules of ``kb``, cached while it lives.
+
+    Keyed by identity: hashing a knowledge base walks all of it, which takes longer
+    than triaging one case.
+    """
+    hit = _RULES.get(id(kb))
+    if hit is None or hit[0]() is not kb:
+        hit = (weakref.ref(kb), _Rules.from_kb(kb))
+        _RULES[id(kb)] = hit
+        weakref.finalize(kb, _RULES.pop, id(kb), None)
+    return hit[1]
 
 
 def assess(
@@ -61,44 +117,31 @@ def assess(
     ('emergency', 'red flag: Cold and pale leg, compared with the other leg (seek immediate care)')
     """
     n = posteriors.shape[0]
+    rules = _rules(kb)
     present = findings == 1
-    red_cols = np.array([f.red_flag for f in kb.findings], dtype=bool)
-    red_any = present[:, red_cols].any(axis=1)
-    combos = [
-        (combo, np.array([kb.finding_ids.index(f) for f in combo.all_of]))
-        for combo in kb.red_flag_combinations
-    ]
-    combo_hit = np.zeros((n, len(combos)), dtype=bool)
-    for k, (_, cols) in enumerate(combos):
+    red_any = present[:, rules.red_cols].any(axis=1)
+    combo_hit = np.zeros((n, len(rules.combos)), dtype=bool)
+    for k, (cols, _) in enumerate(rules.combos):
         combo_hit[:, k] = present[:, cols].all(axis=1)
 
-    thresholds = np.array([c.action_threshold for c in kb.causes])
-    urgency = np.array([URGENCY_LEVELS.index(c.urgency) for c in kb.causes], dtype=np.int8)
-    passes = posteriors >= thresholds
-    cause_level = np.where(passes, urgency, len(URGENCY_LEVELS)).min(axis=1, initial=99)
+    passes = posteriors >= rules.thresholds
+    cause_level = np.where(passes, rules.urgency, len(URGENCY_LEVELS)).min(axis=1, initial=99)
     levels = np.where(cause_level < len(URGENCY_LEVELS), cause_level, _ROUTINE).astype(np.int8)
     levels[red_any | combo_hit.any(axis=1)] = _EMERGENCY
 
     # Reasons, built from the non-zero entries only (a Python loop per row would
     # dominate batch scoring).
     why: list[list[str]] = [[] for _ in range(n)]
-    red_text = [f"red flag: {f.label} (seek immediate care)" for f in kb.findings]
-    for i, f in zip(*np.nonzero(present & red_cols), strict=True):
-        why[i].append(red_text[f])
-    for k, (combo, _) in enumerate(combos):
-        text = (
-            f"red flag: {' + '.join(kb.by_id[f].label for f in combo.all_of)} (seek immediate care)"
-        )
+    for i, f in zip(*np.nonzero(present & rules.red_cols), strict=True):
+        why[i].append(rules.red_text[f])
+    for k, (_, text) in enumerate(rules.combos):
         for i in np.flatnonzero(combo_hit[:, k]):
             why[i].append(text)
-    shown = passes & (urgency[None, :] <= np.maximum(levels, 1)[:, None])
+    shown = passes & (rules.urgency[None, :] <= np.maximum(levels, 1)[:, None])
     rows, cols = np.nonzero(shown)
     values = posteriors[rows, cols]
     order = np.lexsort((cols, -values, rows))  # by row, then most probable first
-    head = [f"{c.label}: " for c in kb.causes]
-    tail = [
-        f" reaches its action threshold {c.action_threshold:.1%} ({c.urgency})" for c in kb.causes
-    ]
+    head, tail = rules.head, rules.tail
     for i, c, p in zip(
         rows[order].tolist(), cols[order].tolist(), values[order].tolist(), strict=True
     ):

@@ -276,3 +276,29 @@ def test_next_questions_with_top():
     full = rank_causes({"calf_swelling": "yes"}).next_questions()
     short = rank_causes({"calf_swelling": "yes"}, top=3).next_questions()
     pd.testing.assert_frame_equal(full, short)
+
+
+def test_rankings_do_not_share_their_column_index():
+    # The cause index is built once per model; each ranking gets its own copy.
+    first, second = rank_causes({"calf_swelling": "yes"}), rank_causes({"fever": "no"})
+    first.contributions.columns.name = "renamed"
+    assert second.contributions.columns.name == "cause"
+    assert rank_causes({}).contributions.columns.name == "cause"
+
+
+def test_triage_rules_follow_the_knowledge_base(kb):
+    # Triage caches each model's rules by identity: an edited copy must get its own.
+    import dataclasses
+
+    from diffdx.triage import TRIAGE_LEVELS, assess
+
+    post = np.full((1, len(kb.causes)), 0.2)
+    found = np.full((1, len(kb.findings)), -1, dtype=np.int8)
+    assert TRIAGE_LEVELS[assess(kb, post, found)[0][0]] != "routine"
+    lax = dataclasses.replace(
+        kb, causes=tuple(dataclasses.replace(c, action_threshold=0.9) for c in kb.causes)
+    )
+    levels, reasons = assess(lax, post, found)
+    assert TRIAGE_LEVELS[levels[0]] == "routine"
+    assert "no cause reaches its action threshold" in reasons[0][0]
+    assert TRIAGE_LEVELS[assess(kb, post, found)[0][0]] != "routine"
