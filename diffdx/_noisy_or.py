@@ -37,34 +37,78 @@ __all__ = [
     "fold_if_irrelevant",
     "fold_private",
     "new_factor",
+    "slot_terms",
     "unary",
 ]
 
 
+@numba.njit(cache=NUMBA_CACHE, inline="always")
+def _double(stay, gone, length, slot_of, r, n_states, terms, complements, c):
+    """Add parent root ``r`` to a table pair by doubling (by ``n_states``-ing).
+
+    Entry ``i`` (over the parents so far) becomes, for each state of ``r`` with slot
+    term ``t`` (1 without a slot), ``stay * t`` and ``gone + stay * (1 - t)``; the new
+    parent is the fastest digit.
+    """
+    for i in range(length - 1, -1, -1):
+        a, b = stay[i], gone[i]
+        for st in range(n_states - 1, -1, -1):
+            slot = slot_of[r, st]
+            t, f = (terms[slot, c], complements[slot, c]) if slot >= 0 else (1.0, 0.0)
+            stay[i * n_states + st] = a * t
+            gone[i * n_states + st] = b + a * f
+
+
 @numba.njit(cache=NUMBA_CACHE)
-def cause_table(
-    c, parents, card, n_causes, log_absent, log_surv, slot_of, slot_inh, slot_surv, log_u, table
-):
-    """Write into ``table`` P(c | its latent parent roots) x negative evidence, over (c, roots)."""
+def cause_table(c, parents, card, n_causes, log_absent, log_surv, slots, log_u, table):
+    """Write into ``table`` P(c | its latent parent roots) x negative evidence, over (c, roots).
+
+    ``slots`` is the root states' slots and, per slot and cause, the model's inhibitor
+    ``q``, ``1 - q``, survival ``s`` and ``1 - s`` (see :func:`slot_terms`), and whether
+    each root protects each cause. The table is built by doubling over the parents, as
+    :func:`_fire_tables` does, with sums and products of non-negative numbers and no
+    ``exp`` per entry. So is the survival, when a latent parent protects ``c``.
+    """
+    slot_of, q, not_q, surv, not_surv, protective = slots
     half = table.shape[0] // 2
+    silent, fires = table[:half], table[half:]
+    silent[0] = math.exp(log_absent)
+    fires[0] = -math.expm1(log_absent)
+    protected = False
+    length = 1
+    for j in range(parents.shape[0]):
+        r = parents[j] - n_causes
+        protected = protected or protective[c, r]
+        _double(silent, fires, length, slot_of, r, card[parents[j]], q, not_q, c)
+        length *= card[parents[j]]
     u = math.exp(log_u)
-    for idx in range(half):
-        la = log_absent
-        ls = log_surv
-        rest = idx  # its digits are the parents' states, the last parent fastest
-        for j in range(parents.shape[0] - 1, -1, -1):
-            n_states = card[parents[j]]
-            slot = slot_of[parents[j] - n_causes, rest % n_states]
-            rest //= n_states
-            if slot >= 0:
-                la += slot_inh[slot, c]
-                ls += slot_surv[slot, c]
-        if ls == 0.0:  # no protective factor acts: the same numbers, fewer exps
-            table[idx] = math.exp(la)
-            table[half + idx] = -math.expm1(la) * u
-        else:
-            table[idx] = math.exp(la) * math.exp(ls) - math.expm1(ls)
-            table[half + idx] = -math.expm1(la) * math.exp(ls) * u
+    if not protected:  # one survival for every entry
+        keep, stop = math.exp(log_surv), -math.expm1(log_surv)
+        for i in range(half):
+            silent[i] = silent[i] * keep + stop
+            fires[i] *= keep * u
+        return
+    keep = np.empty(half)
+    stop = np.empty(half)
+    keep[0], stop[0] = math.exp(log_surv), -math.expm1(log_surv)
+    length = 1
+    for j in range(parents.shape[0]):
+        r = parents[j] - n_causes
+        _double(keep, stop, length, slot_of, r, card[parents[j]], surv, not_surv, c)
+        length *= card[parents[j]]
+    for i in range(half):
+        silent[i] = silent[i] * keep[i] + stop[i]
+        fires[i] *= keep[i] * u
+
+
+@numba.njit(cache=NUMBA_CACHE)
+def slot_terms(slot_inh, slot_surv):
+    """Each slot's inhibitor ``q = exp(log q)``, ``1 - q``, survival ``s`` and ``1 - s``.
+
+    Model constants, so :func:`cause_table` multiplies instead of calling ``exp``; the
+    complements come from ``expm1``, exact even when ``q`` is close to 1.
+    """
+    return np.exp(slot_inh), -np.expm1(slot_inh), np.exp(slot_surv), -np.expm1(slot_surv)
 
 
 @numba.njit(cache=NUMBA_CACHE)

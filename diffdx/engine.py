@@ -84,6 +84,7 @@ from diffdx._noisy_or import (
     fold_if_irrelevant,
     fold_private,
     new_factor,
+    slot_terms,
     unary,
 )
 from diffdx.evidence import Evidence
@@ -114,7 +115,7 @@ CHAIN_MIN_PARENTS = CHAIN_GROUP + 2
 #: only, yet that code includes the kernels of ``_elimination.py`` and ``_noisy_or.py``.
 #: Their hash is written here so that editing them changes this file and so recompiles
 #: it, instead of loading stale code; ``tests/test_engine.py`` checks that it is current.
-KERNEL_SOURCES_SHA256 = "fc1a41e9697812c4"
+KERNEL_SOURCES_SHA256 = "c2166c5bbe503945"
 
 # The steps' functions below are inlined into :func:`_infer_case` by numba
 # (``inline="always"``): each is called once per case or component, yet a call between
@@ -398,8 +399,9 @@ def _add_cause_factors(n_base, variables, case, card_all, next_var, store, m):
     """
     latent, n_latent_par, chained = case.latent, case.n_latent_par, case.chained
     log_absent, log_surv, log_u = case.log_absent, case.log_surv, case.log_u
-    card, root_prior, slot_of, slot_inh, slot_surv = m[0], m[1], m[2], m[3], m[4]
+    card, root_prior, slot_of, slot_inh = m[0], m[1], m[2], m[3]
     cr_at, cr = m[16], m[17]
+    slots = (slot_of, m[22], m[23], m[24], m[25], m[21])
     n_causes = m[6].shape[0]
     n_var = n_base
     for i in range(n_base):
@@ -435,19 +437,8 @@ def _add_cause_factors(n_base, variables, case, card_all, next_var, store, m):
         scope[0] = x
         parents = scope[1:]
         _latent_parents(x, latent, cr_at, cr, n_causes, parents)
-        cause_table(
-            x,
-            parents,
-            card_all,
-            n_causes,
-            log_absent[x],
-            log_surv[x],
-            slot_of,
-            slot_inh,
-            slot_surv,
-            log_u[x],
-            tab,
-        )
+        la, ls, lu = log_absent[x], log_surv[x], log_u[x]
+        cause_table(x, parents, card_all, n_causes, la, ls, slots, lu, tab)
     return n_var, next_var
 
 
@@ -743,6 +734,10 @@ class Engine:
     root_causes: np.ndarray
     root_log_prior: np.ndarray
     protective: np.ndarray
+    slot_inhibitor: np.ndarray
+    slot_not_inhibitor: np.ndarray
+    slot_survival: np.ndarray
+    slot_not_survival: np.ndarray
 
     def arrays(self) -> tuple[np.ndarray, ...]:
         """Return the arrays the compiled code reads, in its order."""
@@ -769,6 +764,10 @@ class Engine:
             self.root_causes,
             self.root_log_prior,
             self.protective,
+            self.slot_inhibitor,
+            self.slot_not_inhibitor,
+            self.slot_survival,
+            self.slot_not_survival,
         )
 
     @classmethod
@@ -811,6 +810,7 @@ class Engine:
             root_log_prior = np.log(root_prior)
         slot_log_inhibitor = np.ascontiguousarray(params.slot_log_inhibitor)
         slot_log_survival = np.ascontiguousarray(params.slot_log_survival)
+        slot_q, slot_not_q, slot_s, slot_not_s = slot_terms(slot_log_inhibitor, slot_log_survival)
         barren_log_absent, barren_log_survival = barren_folds(
             card, root_prior, slot_of, slot_log_inhibitor, slot_log_survival, cause_root
         )
@@ -841,6 +841,10 @@ class Engine:
             root_causes=root_causes,
             root_log_prior=root_log_prior,
             protective=protective,
+            slot_inhibitor=slot_q,
+            slot_not_inhibitor=slot_not_q,
+            slot_survival=slot_s,
+            slot_not_survival=slot_not_s,
         )
 
     def posteriors(self, evidence: Evidence) -> tuple[np.ndarray, np.ndarray]:
