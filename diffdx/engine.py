@@ -528,27 +528,18 @@ def _private_posteriors(case, leak_factor, store, calibrated, card_all, m, out):
         if t < 0:
             continue
         f = positives[j]
+        parents = par[par_at[f] : par_at[f + 1]]
+        has_private = False
+        for c_at in range(par_at[f], par_at[f + 1]):
+            has_private = has_private or private[par[c_at]]
+        if not has_private:
+            continue
         scope = sc[fs_at[t] : fs_at[t] + fs_len[t]]
         base = tb[ft_at[t] : ft_at[t] + ft_len[t]]
-        parents = par[par_at[f] : par_at[f + 1]]
-        for p in parents:
-            if not private[p]:
-                continue
-            log_q, mult = fold_private(
-                f, p, parents, w, private, log_absent, log_surv, log_u, finding_log_leak[f]
-            )
-            ratio = np.empty(base.shape[0])
-            if pos_par[j] > CHAIN_MIN_PARENTS:  # the head of a chain
-                chain_head(w[:, f], scope[: scope.shape[0] - 1], log_q, mult, ratio)
-            else:
-                finding_table(w[:, f], scope, log_q, mult, ratio)
-            for k in range(ratio.shape[0]):
-                ratio[k] = ratio[k] / base[k] if base[k] > 0.0 else 0.0
-            k_clique = consumer[t]
-            if k_clique < 0:  # no shared parent: the factor is a scalar
-                out[p] = ratio[0]
-                continue
-            marg = np.zeros(ratio.shape[0])
+        # The posterior joint of the factor's scope, once for all its private causes.
+        k_clique = consumer[t]
+        marg = np.zeros(base.shape[0])
+        if k_clique >= 0:
             project(
                 bel[cb_at[k_clique] : cb_at[k_clique + 1]],
                 sc[cs_at[k_clique] : cs_at[k_clique] + cs_len[k_clique]],
@@ -558,7 +549,23 @@ def _private_posteriors(case, leak_factor, store, calibrated, card_all, m, out):
                 scratch,
                 stride_of,
             )
-            out[p] = np.dot(marg, ratio) / total[k_clique]
+        ratio = np.empty(base.shape[0])
+        for p in parents:
+            if not private[p]:
+                continue
+            log_q, mult = fold_private(
+                f, p, parents, w, private, log_absent, log_surv, log_u, finding_log_leak[f]
+            )
+            if pos_par[j] > CHAIN_MIN_PARENTS:  # the head of a chain
+                chain_head(w[:, f], scope[: scope.shape[0] - 1], log_q, mult, ratio)
+            else:
+                finding_table(w[:, f], scope, log_q, mult, ratio)
+            for k in range(ratio.shape[0]):
+                ratio[k] = ratio[k] / base[k] if base[k] > 0.0 else 0.0
+            if k_clique < 0:  # no shared parent: the factor is a scalar
+                out[p] = ratio[0]
+            else:
+                out[p] = np.dot(marg, ratio) / total[k_clique]
 
 
 @numba.njit(cache=NUMBA_CACHE)
