@@ -44,11 +44,11 @@ __all__ = [
 
 @numba.njit(cache=NUMBA_CACHE, inline="always")
 def _double(stay, gone, length, slot_of, r, n_states, terms, complements, c):
-    """Add parent root ``r`` to a table pair by doubling (by ``n_states``-ing).
+    """Extend a pair of tables over ``length`` parent states by one more parent, root ``r``.
 
-    Entry ``i`` (over the parents so far) becomes, for each state of ``r`` with slot
-    term ``t`` (1 without a slot), ``stay * t`` and ``gone + stay * (1 - t)``; the new
-    parent is the fastest digit.
+    Entry ``i`` becomes ``n_states`` entries, one per state of ``r`` (the new fastest
+    digit): with that state's slot term ``t`` (1 if it has no slot), ``stay * t`` and
+    ``gone + stay * (1 - t)``.
     """
     for i in range(length - 1, -1, -1):
         a, b = stay[i], gone[i]
@@ -101,7 +101,6 @@ def cause_table(c, parents, card, n_causes, log_absent, log_surv, slots, log_u, 
         fires[i] *= keep[i] * u
 
 
-@numba.njit(cache=NUMBA_CACHE)
 def slot_terms(slot_inh, slot_surv):
     """Each slot's inhibitor ``q = exp(log q)``, ``1 - q``, survival ``s`` and ``1 - s``.
 

@@ -115,7 +115,7 @@ CHAIN_MIN_PARENTS = CHAIN_GROUP + 2
 #: only, yet that code includes the kernels of ``_elimination.py`` and ``_noisy_or.py``.
 #: Their hash is written here so that editing them changes this file and so recompiles
 #: it, instead of loading stale code; ``tests/test_engine.py`` checks that it is current.
-KERNEL_SOURCES_SHA256 = "c2166c5bbe503945"
+KERNEL_SOURCES_SHA256 = "64fda2b47d18e2f5"
 
 # The steps' functions below are inlined into :func:`_infer_case` by numba
 # (``inline="always"``): each is called once per case or component, yet a call between
@@ -808,8 +808,9 @@ class Engine:
             fold_child[r] = c
             fold_log_absent[r] = np.log(np.dot(prior, np.exp(log_q)))
             fold_log_survival[r] = np.log(np.dot(prior, np.exp(log_s)))
-        # Whether a root is protective for a cause (in one of its states): such a cause's
-        # CPT is never chained while the root is unknown (see _chain_plan).
+        # Whether a root is protective for a cause (in one of its states): while the root
+        # is unknown, the cause's survival varies with it (cause_table) and its CPT is
+        # never chained (_chain_plan).
         protective = np.zeros((len(params.causes), n_roots), dtype=np.bool_)
         for s, r in enumerate(params.slot_root):
             protective[:, r] |= params.slot_log_survival[s] != 0
