@@ -1,4 +1,5 @@
-"""The noisy-OR tables and chains the engine builds, against 1 - exp(log_q + w.c)."""
+"""The noisy-OR tables and chains the engine builds, for findings and for causes, against
+their closed forms (1 - exp(log_q + w.c) and the like)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,14 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from diffdx._noisy_or import CHAIN_GROUP, chain_factors, chain_links, finding_table
+from diffdx._noisy_or import (
+    CHAIN_GROUP,
+    cause_table,
+    chain_factors,
+    chain_links,
+    finding_table,
+    slot_terms,
+)
 
 
 def _empty_store(n_fac, n_ids, n_entries):
@@ -73,3 +81,55 @@ def test_a_finding_table_is_the_noisy_or(n, data):
 def _noisy_or(w_f, log_q, mult):
     """mult * P(finding present) for each state of the parents, first parent slowest."""
     return mult * -np.expm1(log_q + _states(len(w_f)) @ w_f)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(data=st.data())
+def test_a_cause_table_is_its_noisy_or(data):
+    """Built by doubling over the latent parents (some with more than two states, some
+    protective), yet equal to the closed form for every state of the parents:
+    P(c = 1 | r) = (1 - exp(la + sum inh)) exp(ls + sum surv), weighed by u, and
+    P(c = 0 | r) its complement, exp(la + ls + sums) + 1 - exp(ls + sum surv)."""
+    n_causes, c = 3, 1
+    cards = data.draw(st.lists(st.integers(2, 4), min_size=0, max_size=5))
+    n = len(cards)
+    n_states = max(cards, default=2)
+    # Each root state either has no slot (-1) or one of its own, with random log terms.
+    has = [[data.draw(st.booleans()) for _ in range(k)] for k in cards]
+    slot_of = np.full((max(n, 1), n_states), -1, np.int64)
+    n_slots = 0
+    for r in range(n):
+        for s in range(cards[r]):
+            if has[r][s]:
+                slot_of[r, s] = n_slots
+                n_slots += 1
+    logs = st.floats(-8.0, 0.0)
+    inh = np.array([[data.draw(logs) for _ in range(n_causes)] for _ in range(n_slots)])
+    protects = [data.draw(st.booleans()) for _ in range(n)]
+    surv = np.zeros((n_slots, n_causes))
+    for r in range(n):
+        for s in range(cards[r]):
+            if has[r][s] and protects[r]:
+                surv[slot_of[r, s], c] = data.draw(logs)
+    inh, surv = inh.reshape(n_slots, n_causes), surv.reshape(n_slots, n_causes)
+    protective = np.zeros((n_causes, max(n, 1)), np.bool_)
+    for r in range(n):
+        protective[c, r] = any(surv[k, c] != 0 for k in slot_of[r] if k >= 0)
+    la, ls, lu = data.draw(logs), data.draw(logs), data.draw(logs)
+    card = np.array([2] * n_causes + cards, np.int64)
+    parents = np.arange(n_causes, n_causes + n, dtype=np.int64)
+    slots = (slot_of, *slot_terms(inh, surv), protective)
+    got = np.empty(2 * int(np.prod(cards)))
+    cause_table(c, parents, card, n_causes, la, ls, slots, lu, got)
+
+    half = got.shape[0] // 2
+    states = np.array(np.unravel_index(np.arange(half), cards or [1])).T  # first slowest
+    expected = np.empty_like(got)
+    for i, state in enumerate(states):
+        sl = [slot_of[r, state[r]] for r in range(n)]
+        a = la + sum(inh[k, c] for k in sl if k >= 0)  # log P(no risk fires)
+        b = ls + sum(surv[k, c] for k in sl if k >= 0)  # log P(no protection acts)
+        expected[i] = np.exp(a + b) - np.expm1(b)
+        expected[half + i] = -np.expm1(a) * np.exp(b) * np.exp(lu)
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-15)
+    assert (got >= 0).all()
