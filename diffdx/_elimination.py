@@ -28,6 +28,8 @@ import os
 import numba
 import numpy as np
 
+from diffdx._borrow import borrowed
+
 __all__ = [
     "MAX_TABLE_SIZE",
     "NUMBA_CACHE",
@@ -449,14 +451,16 @@ def calibrate(
         if b < n:
             nxt[m] = head[b]
             head[b] = m
-    # Beliefs, then messages, in one buffer.
-    bel = np.empty(cb_at[n] + msg_size)
+    # Beliefs, then messages, then the backward pass's work vectors, in one buffer. The
+    # loops below use borrowed views (no reference counting); the owners are returned.
+    owned_bel = np.empty(cb_at[n] + msg_size + 2 * max_half)
+    owned_scratch = np.empty(max_size, np.int64)
+    owned_stride_of = np.zeros(n_vars, np.int64)
+    bel, scratch, stride_of = borrowed((owned_bel, owned_scratch, owned_stride_of))
     at = cb_at[n]
     for i in range(n):
         ft_at[n_fac + i] = at
         at += ft_len[n_fac + i]
-    scratch = np.empty(max_size, np.int64)
-    stride_of = np.zeros(n_vars, np.int64)
     log_scale = 0.0
     for i in range(n):
         union = sc[cs_at[i] : cs_at[i] + cs_len[i]]
@@ -506,7 +510,17 @@ def calibrate(
             msg[k] = acc
             peak = max(peak, acc)
         if not peak > 0.0:
-            return -np.inf, cs_at, cs_len, bel, cb_at, np.ones(n), consumer, scratch, stride_of
+            return (
+                -np.inf,
+                cs_at,
+                cs_len,
+                owned_bel,
+                cb_at,
+                np.ones(n),
+                consumer,
+                owned_scratch,
+                owned_stride_of,
+            )
         inv = 1.0 / peak
         for k in range(half):
             msg[k] *= inv
@@ -514,7 +528,17 @@ def calibrate(
         if cs_len[i] == 1:  # a message over no variables
             z *= msg[0]
     if not z > 0.0:
-        return -np.inf, cs_at, cs_len, bel, cb_at, np.ones(n), consumer, scratch, stride_of
+        return (
+            -np.inf,
+            cs_at,
+            cs_len,
+            owned_bel,
+            cb_at,
+            np.ones(n),
+            consumer,
+            owned_scratch,
+            owned_stride_of,
+        )
     # Backward pass, parents (eliminated later) before children: belief = psi x delta,
     # delta = (parent belief summed onto the separator) / (forward message). A clique is
     # calibrated if it is wanted or a clique below it is (children come first in order).
@@ -524,7 +548,7 @@ def calibrate(
         if need[i] and consumer[n_fac + i] >= 0:
             need[consumer[n_fac + i]] = True
     total = np.ones(n)
-    work = np.empty(2 * max_half)
+    work = bel[cb_at[n] + msg_size :]
     for i in range(n - 1, -1, -1):
         if not need[i]:
             continue
@@ -560,7 +584,17 @@ def calibrate(
                 block[k] *= delta[k]
                 acc += block[k]
         total[i] = acc
-    return math.log(z) + log_scale, cs_at, cs_len, bel, cb_at, total, consumer, scratch, stride_of
+    return (
+        math.log(z) + log_scale,
+        cs_at,
+        cs_len,
+        owned_bel,
+        cb_at,
+        total,
+        consumer,
+        owned_scratch,
+        owned_stride_of,
+    )
 
 
 @numba.njit(cache=NUMBA_CACHE, inline="always")

@@ -64,6 +64,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
+from diffdx._borrow import borrowed, keep_alive
 from diffdx._elimination import (
     MAX_TABLE_SIZE,
     NUMBA_CACHE,
@@ -112,10 +113,11 @@ PARALLEL_CASE_BYTES = 96 << 20
 #: single table would be larger than a chain's links.
 CHAIN_MIN_PARENTS = CHAIN_GROUP + 2
 #: numba keys the on-disk cache of this module's compiled code on this file's content
-#: only, yet that code includes the kernels of ``_elimination.py`` and ``_noisy_or.py``.
-#: Their hash is written here so that editing them changes this file and so recompiles
-#: it, instead of loading stale code; ``tests/test_engine.py`` checks that it is current.
-KERNEL_SOURCES_SHA256 = "64fda2b47d18e2f5"
+#: only, yet that code includes the kernels of ``_borrow.py``, ``_elimination.py`` and
+#: ``_noisy_or.py``. Their hash is written here so that editing them changes this file
+#: and so recompiles it, instead of loading stale code; ``tests/test_engine.py`` checks
+#: that it is current.
+KERNEL_SOURCES_SHA256 = "4ceddf11e8095919"
 
 # The steps' functions below are inlined into :func:`_infer_case` by numba
 # (``inline="always"``): each is called once per case or component, yet a call between
@@ -597,7 +599,7 @@ def _infer_case(root_ev, finding_ev, m, out, max_bytes):
     pos_par, pos_root, chained, n_chain = _chain_plan(
         positives, latent, n_latent_par, private, parent, m
     )
-    case = CaseState(
+    owned_case = CaseState(
         log_absent,
         log_surv,
         log_u,
@@ -609,6 +611,7 @@ def _infer_case(root_ev, finding_ev, m, out, max_bytes):
         pos_par,
         pos_root,
     )
+    case = borrowed(owned_case)  # no reference counting in the loops below
     n_all = n_vars + n_chain
     card_all = np.full(n_all, 2, np.int64)
     for r in range(n_roots):
@@ -620,7 +623,8 @@ def _infer_case(root_ev, finding_ev, m, out, max_bytes):
         if not in_ve[seed] or done[seed]:
             continue
         root = _find(parent, seed)
-        n_base, store = _collect(root, parent, in_ve, done, case, variables, m)
+        n_base, owned_store = _collect(root, parent, in_ve, done, case, variables, m)
+        store = borrowed(owned_store)
         n_var, next_var = _add_cause_factors(n_base, variables, case, card_all, next_var, store, m)
         leak_factor, n_var, next_var = _add_finding_factors(
             root, case, n_var, variables, next_var, store, m
@@ -652,17 +656,21 @@ def _infer_case(root_ev, finding_ev, m, out, max_bytes):
             if order[i] < n_causes:
                 out[order[i]] = marginal_of_first(bel, cb_at, 2, i, total)
         _private_posteriors(case, leak_factor, store, calibrated, card_all, m, out)
+        keep_alive(owned_store)
+    keep_alive(owned_case)
     return log_pe
 
 
 @numba.njit(cache=NUMBA_CACHE)
-def _batch_serial(roots, findings, m, post, log_pe, rows, max_bytes):
+def _batch_serial(roots, findings, model, post, log_pe, rows, max_bytes):
+    m = borrowed(model)  # the caller holds the model's arrays
     for i in rows:
         log_pe[i] = _infer_case(roots[i], findings[i], m, post[i], max_bytes)
 
 
 @numba.njit(cache=NUMBA_CACHE, parallel=True)
-def _batch_parallel(roots, findings, m, post, log_pe, max_bytes):
+def _batch_parallel(roots, findings, model, post, log_pe, max_bytes):
+    m = borrowed(model)
     for i in numba.prange(roots.shape[0]):
         log_pe[i] = _infer_case(roots[i], findings[i], m, post[i], max_bytes)
 

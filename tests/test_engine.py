@@ -291,9 +291,41 @@ def test_engine_records_the_hash_of_its_kernels():
 
     here = Path(diffdx.engine.__file__).parent
     digest = hashlib.sha256()
-    for name in ("_elimination.py", "_noisy_or.py"):
+    for name in ("_borrow.py", "_elimination.py", "_noisy_or.py"):
         digest.update((here / name).read_bytes())
     current = digest.hexdigest()[:16]
     assert diffdx.engine.KERNEL_SOURCES_SHA256 == current, (
         f"Set KERNEL_SOURCES_SHA256 = {current!r} in diffdx/engine.py: the kernels changed."
     )
+
+
+def test_engine_frees_every_array_it_allocates():
+    """The engine's loops use borrowed (not reference-counted) views of arrays; the
+    arrays they borrow from must still be freed once each case is done. numba counts
+    allocations only if told so before it loads, hence the subprocess."""
+    import os
+    import subprocess
+    import sys
+
+    script = """
+from numba.core.runtime import rtsys
+from diffdx import load_kb, simulate_cases
+from diffdx.compiled import compile_model
+from diffdx.evidence import parse_columns
+kb = load_kb("calf_pain")
+engine = compile_model(kb).engine
+df = simulate_cases(200, seed=3)
+ev, _ = parse_columns(kb, {c: df[c].to_numpy() for c in df.columns if c != "id"}, 200)
+engine.posteriors(ev)
+before = rtsys.get_allocation_stats()
+engine.posteriors(ev)
+after = rtsys.get_allocation_stats()
+print(after.alloc - before.alloc, after.free - before.free)
+"""
+    env = {**os.environ, "NUMBA_NRT_STATS": "1"}
+    out = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+    )
+    allocated, freed = map(int, out.stdout.split())
+    assert allocated > 200  # it did allocate, per case
+    assert freed == allocated
