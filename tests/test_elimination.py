@@ -1,4 +1,4 @@
-"""The elimination orders: their incremental bookkeeping against a brute-force greedy."""
+"""The elimination kernels: orders against a brute-force greedy, and the reductions."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from diffdx._elimination import adjacency_bits, greedy_order
+from diffdx._elimination import _largest, _sum, adjacency_bits, greedy_order
 
 
 def greedy_reference(adj, log_card, fill_first):
@@ -65,3 +65,14 @@ def test_orders_match_a_brute_force_greedy(graph):
         want_order, want_total = greedy_reference(adj, log_card, fill_first)
         assert order.tolist() == want_order
         assert math.isclose(total, want_total, rel_tol=1e-9)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.floats(0.0, 1e6, allow_nan=False, allow_infinity=False), min_size=1, max_size=11)
+)
+def test_the_four_way_reductions_are_max_and_sum(values):
+    """Four running maxima / sums, and the 0-3 entries left over, cover every entry."""
+    a = np.array(values)
+    assert _largest(a) == max(values)
+    assert math.isclose(_sum(a), math.fsum(values), rel_tol=1e-14)
