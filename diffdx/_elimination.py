@@ -297,23 +297,22 @@ def greedy_order(adj_bits, log_card, fill_first):
             if fill_first:
                 fill[i] += _count_outside(rows, i, nbrs[x], nbrs[x])
         fill[i] //= 2
-    done = np.zeros(n, np.bool_)
+    alive = np.arange(n)  # the vertices left, in increasing order (ties go to the first)
     order = np.empty(n, np.int64)
     total = 0.0
     for step in range(n):
-        best = -1
-        for i in range(n):
-            if done[i]:
+        at = 0
+        best = alive[0]
+        for j in range(1, n - step):
+            i = alive[j]
+            if fill_first and fill[i] > fill[best]:
                 continue
-            if (
-                best < 0
-                or fill[i] < fill[best]
-                or (fill[i] == fill[best] and weight[i] < weight[best] - 1e-9)
-            ):
-                best = i
+            if (fill_first and fill[i] < fill[best]) or weight[i] < weight[best] - 1e-9:
+                at, best = j, i
+        for j in range(at, n - step - 1):
+            alive[j] = alive[j + 1]
         order[step] = best
         total += math.exp(weight[best])
-        done[best] = True
         k = _members(rows, best, nbrs)
         for x in range(k):
             a = nbrs[x]
