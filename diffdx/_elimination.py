@@ -547,18 +547,9 @@ def calibrate(
                     acc += psi[s * half + k]
                 msg[k] = acc
         peak = _largest(msg)
-        if not peak > 0.0:
-            return (
-                -np.inf,
-                cs_at,
-                cs_len,
-                owned_bel,
-                cb_at,
-                np.ones(n),
-                consumer,
-                owned_scratch,
-                owned_stride_of,
-            )
+        if not peak > 0.0:  # the evidence is impossible
+            z = 0.0
+            break
         inv = 1.0 / peak
         for k in range(half):
             msg[k] *= inv

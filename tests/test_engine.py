@@ -299,7 +299,7 @@ def test_engine_records_the_hash_of_its_kernels():
     )
 
 
-def test_engine_frees_every_array_it_allocates():
+def test_engine_frees_every_array_it_allocates(tmp_path):
     """The engine's loops use borrowed (not reference-counted) views of arrays; the
     arrays they borrow from must still be freed once each case is done. numba counts
     allocations only if told so before it loads, hence the subprocess."""
@@ -324,8 +324,13 @@ print(after.alloc - before.alloc, after.free - before.free)
 """
     env = {**os.environ, "NUMBA_NRT_STATS": "1"}
     out = subprocess.run(
-        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+        [sys.executable, "-c", script],
+        env=env,
+        cwd=tmp_path,  # outside the checkout: import the installed package
+        capture_output=True,
+        text=True,
     )
+    assert out.returncode == 0, out.stderr
     allocated, freed = map(int, out.stdout.split())
     assert allocated > 200  # it did allocate, per case
     assert freed == allocated
