@@ -2,9 +2,10 @@
 
 numba counts references to every array with an atomic increment and decrement: each
 slice, each array taken out of a tuple and each array passed to a compiled function that
-is not inlined. Scoring one case made about 1,700 such calls, and they took about a tenth
-of the engine's time. A *borrowed* view has the same data, shape and strides but no
-owner (a null meminfo), so numba's reference counting skips it.
+is not inlined. Scoring one case made about 1,700 such calls. A *borrowed* view has the
+same data, shape and strides but no owner (a null meminfo), so numba's reference counting
+skips it: borrowing the engine's arrays left about 90 counted calls per case and took
+3-7% off its time.
 
 The price is that a borrowed view does not keep its array alive: whoever borrows must
 hold the owning array (or tuple of arrays) until the last use of the view, either as an
@@ -43,10 +44,8 @@ def _borrow_array(context, builder, typ, value):
 def borrowed(typingctx, x):
     """Return a borrowed view of array ``x``, or of each array of tuple ``x``.
 
-    The type is unchanged.
-
-    Other members of a tuple are returned as they are. The owner of ``x`` must stay
-    alive while the views are used (see the module docstring).
+    The type is unchanged, and other members of a tuple are returned as they are. The
+    owner of ``x`` must stay alive while the views are used (see the module docstring).
     """
     if isinstance(x, types.Array):
 

@@ -117,7 +117,7 @@ CHAIN_MIN_PARENTS = CHAIN_GROUP + 2
 #: ``_noisy_or.py``. Their hash is written here so that editing them changes this file
 #: and so recompiles it, instead of loading stale code; ``tests/test_engine.py`` checks
 #: that it is current.
-KERNEL_SOURCES_SHA256 = "8f0d7f770e2993d3"
+KERNEL_SOURCES_SHA256 = "9f6fec1d18871541"
 
 # The steps' functions below are inlined into :func:`_infer_case` by numba
 # (``inline="always"``): each is called once per case or component, yet a call between
