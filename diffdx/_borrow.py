@@ -42,10 +42,10 @@ def _borrow_array(context, builder, typ, value):
 
 @intrinsic
 def borrowed(typingctx, x):
-    """Return a borrowed view of array ``x``, or of each array of tuple ``x``.
+    """Return a borrowed view of array ``x``, or of each member of a tuple of arrays ``x``.
 
-    The type is unchanged, and other members of a tuple are returned as they are. The
-    owner of ``x`` must stay alive while the views are used (see the module docstring).
+    The type is unchanged. The owner of ``x`` must stay alive while the views are used
+    (see the module docstring).
     """
     if isinstance(x, types.Array):
 
@@ -53,17 +53,13 @@ def borrowed(typingctx, x):
             return _borrow_array(context, builder, sig.args[0], args[0])
 
         return x(x), codegen
-    if isinstance(x, types.BaseTuple):
+    if isinstance(x, types.BaseTuple) and all(isinstance(t, types.Array) for t in x):
 
         def codegen(context, builder, sig, args):
             out = args[0]
             for i, typ in enumerate(sig.args[0]):
-                if isinstance(typ, types.Array):
-                    item = builder.extract_value(args[0], i)
-                    out = builder.insert_value(out, _borrow_array(context, builder, typ, item), i)
-                elif context.enable_nrt:
-                    # The tuple handed back owns a new reference to each other member.
-                    context.nrt.incref(builder, typ, builder.extract_value(args[0], i))
+                item = _borrow_array(context, builder, typ, builder.extract_value(args[0], i))
+                out = builder.insert_value(out, item, i)
             return out
 
         return x(x), codegen

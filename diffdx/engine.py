@@ -117,7 +117,7 @@ CHAIN_MIN_PARENTS = CHAIN_GROUP + 2
 #: ``_noisy_or.py``. Their hash is written here so that editing them changes this file
 #: and so recompiles it, instead of loading stale code; ``tests/test_engine.py`` checks
 #: that it is current.
-KERNEL_SOURCES_SHA256 = "9f6fec1d18871541"
+KERNEL_SOURCES_SHA256 = "4d1e6ee46d076942"
 
 # The steps' functions below are inlined into :func:`_infer_case` by numba
 # (``inline="always"``): each is called once per case or component, yet a call between
