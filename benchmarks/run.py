@@ -66,10 +66,8 @@ def _best_time(engine, ev, repeats):
 def bench_diffdx(engine, ev, same_as=(), repeats=3):
     """Time diffdx on all cases, and per case on the first ``k`` for each ``k`` in ``same_as``.
 
-    The slower methods run on the first few cases only, and cases differ in cost (the
-    widest few take a third of diffdx's time), so each is compared with diffdx on its own
-    cases: those ``k`` cases repeated to a batch as large as ``ev``, so that diffdx runs as
-    it does on the whole batch (both threads).
+    Those ``k`` cases are repeated to a batch as large as ``ev``, so that diffdx runs on
+    them as on the whole batch (both threads); the module docstring says why.
     """
     engine.posteriors(Evidence(ev.roots[:1], ev.findings[:1]))  # load the compiled code
     post, secs = _best_time(engine, ev, repeats)
