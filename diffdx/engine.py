@@ -34,7 +34,11 @@ batch in parallel. Per case:
    single positive finding and touches no unknown risk factor ("private" to it) is summed
    out inside that finding's noisy-OR instead, as a new leak; its posterior is the
    expectation, under the calibrated clique, of the finding's factor with the cause
-   present divided by the factor itself.
+   present divided by the factor itself. Likewise a "leaf" cause, with no positive
+   finding but unknown risk factors, is summed out of its own CPT into a factor over
+   those risk factors (merged with any other over the same ones); its posterior is the
+   expectation of P(cause present | risk factors, its evidence) under their calibrated
+   joint. On the bundled model's cases, a quarter of the variables were leaves.
 
 Every quantity is a sum, product or quotient of non-negative numbers, so the result is accurate
 to a few ulps however many findings are positive. That is why this engine does not use
@@ -128,11 +132,11 @@ KERNEL_SOURCES_SHA256 = "5da38d843327eed5"
 
 #: What steps 1-3 learn about one case, for the builders of each component: the
 #: per-cause numbers (``log_absent``, ``log_surv``, ``log_u``), the latent roots, each
-#: cause's latent-parent count and role (``private``, ``chained``), and for each positive
-#: finding its id, shared-parent count and component.
+#: cause's latent-parent count and role (``private``, ``leaf``, ``chained``), and for each
+#: positive finding its id, shared-parent count and component.
 CaseState = namedtuple(
     "CaseState",
-    "log_absent log_surv log_u latent n_latent_par private chained positives pos_par pos_root",
+    "log_absent log_surv log_u latent n_latent_par private leaf chained positives pos_par pos_root",
 )
 
 
@@ -201,10 +205,11 @@ def _observe(root_ev, finding_ev, m):
 
 @numba.njit(cache=NUMBA_CACHE, inline="always")
 def _roles(positives, latent, log_absent, log_surv, log_u, m):
-    """Step 3: which latent roots stay, and which causes are private to one finding.
+    """Step 3: which latent roots stay, and which causes are private to one finding or leaves.
 
     Folds the latent roots of barren causes (see :func:`~diffdx._noisy_or.fold_if_irrelevant`) and
-    returns each cause's count of latent parents and whether it is private.
+    returns each cause's count of latent parents, whether it is private and whether it is
+    a leaf (no positive finding, and at most ``CHAIN_MIN_PARENTS`` latent parents).
     """
     cause_root, par_at, par, cr_at, cr = m[6], m[14], m[15], m[16], m[17]
     add_log_absent, add_log_surv, rc_at, rc = m[12], m[13], m[18], m[19]
@@ -229,9 +234,11 @@ def _roles(positives, latent, log_absent, log_surv, log_u, m):
             if latent[r]:
                 n_latent_par[c] += 1
     private = np.zeros(n_causes, np.bool_)
+    leaf = np.zeros(n_causes, np.bool_)
     for c in range(n_causes):
         private[c] = n_pos_of[c] == 1 and n_latent_par[c] == 0
-    return n_latent_par, private
+        leaf[c] = n_pos_of[c] == 0 and 0 < n_latent_par[c] <= CHAIN_MIN_PARENTS
+    return n_latent_par, private, leaf
 
 
 @numba.njit(cache=NUMBA_CACHE, inline="always")
@@ -314,18 +321,20 @@ def _cpt_size(c, latent, card, cr_at, cr):
 
 
 @numba.njit(cache=NUMBA_CACHE, inline="always")
-def _collect(root, parent, in_ve, done, case, variables, m):
-    """List component ``root``'s variables into ``variables``; size its factor store.
+def _collect(root, parent, in_ve, done, case, variables, leaves, m):
+    """List component ``root``'s variables into ``variables``, its leaf causes into ``leaves``.
 
-    Returns the number of causes and roots listed (chain variables come after them)
-    and the store, each buffer allocated once at its final size.
+    Returns the number of causes and roots listed (chain variables come after them),
+    the number of leaves and the factor store, each buffer allocated once at its final
+    size (or more).
     """
     latent, n_latent_par = case.latent, case.n_latent_par
-    private, chained = case.private, case.chained
+    private, leaf, chained = case.private, case.leaf, case.chained
     positives, pos_par, pos_root = case.positives, case.pos_par, case.pos_root
     card, cause_root, cr_at, cr = m[0], m[6], m[16], m[17]
     n_causes, n_roots = cause_root.shape
     n_var = 0
+    n_leaf = 0
     n_chain_vars = 0
     n_fac = 0
     sc_total = 0
@@ -334,6 +343,13 @@ def _collect(root, parent, in_ve, done, case, variables, m):
         if in_ve[x] and _find(parent, x) == root:
             done[x] = True
             if x < n_causes and private[x]:
+                continue
+            if x < n_causes and leaf[x]:  # a factor over its latent parents, and its ratios
+                leaves[n_leaf] = x
+                n_leaf += 1
+                n_fac += 1
+                sc_total += n_latent_par[x]
+                tb_total += _cpt_size(x, latent, card, cr_at, cr)
                 continue
             variables[n_var] = x
             n_var += 1
@@ -379,7 +395,7 @@ def _collect(root, parent, in_ve, done, case, variables, m):
         np.empty(tb_total),
         np.zeros(3, np.int64),
     )
-    return n_base, store
+    return n_base, n_leaf, store
 
 
 @numba.njit(cache=NUMBA_CACHE, inline="always")
@@ -445,6 +461,52 @@ def _add_cause_factors(n_base, variables, case, card_all, next_var, store, m):
 
 
 @numba.njit(cache=NUMBA_CACHE, inline="always")
+def _add_leaf_factors(n_leaf, leaves, case, card_all, store, m, leaf_factor, leaf_ratio_at):
+    """Sum each leaf cause out of its CPT (x negative evidence): a factor over its latent parents.
+
+    A leaf cause has no positive finding, so given its latent parents it is independent
+    of the rest of the case: it need not be a variable of the elimination. Its factor,
+    ``P(c absent | roots) + P(c present | roots) u_c``, is multiplied into an earlier one
+    over the same roots (a latent root's prior, another leaf's factor) when there is
+    one. Right after its table, the store keeps ``P(c present | roots, its evidence)``
+    for :func:`_leaf_posteriors`; ``leaf_factor`` and ``leaf_ratio_at`` say where.
+    """
+    latent, n_latent_par = case.latent, case.n_latent_par
+    log_absent, log_surv, log_u = case.log_absent, case.log_surv, case.log_u
+    card, cr_at, cr = m[0], m[16], m[17]
+    slots = (m[2], m[22], m[23], m[24], m[25], m[21])
+    n_causes = m[6].shape[0]
+    fs_at, fs_len, ft_at, ft_len, sc, tb, cur = store
+    for j in range(n_leaf):
+        x = leaves[j]
+        size = _cpt_size(x, latent, card, cr_at, cr)
+        half = size // 2
+        scope, tab = new_factor(store, n_latent_par[x], size)
+        _latent_parents(x, latent, cr_at, cr, n_causes, scope)
+        la, ls, lu = log_absent[x], log_surv[x], log_u[x]
+        cause_table(x, scope, card_all, n_causes, la, ls, slots, lu, tab)
+        for k in range(half):  # (absent, present) -> (their sum, P(present | roots, evidence))
+            both = tab[k] + tab[half + k]
+            tab[half + k] = tab[half + k] / both if both > 0.0 else 0.0
+            tab[k] = both
+        t = cur[0] - 1
+        ft_len[t] = half
+        leaf_factor[j] = t
+        leaf_ratio_at[j] = ft_at[t] + half
+        for u in range(t):  # an earlier factor over the same roots takes this one in
+            same = fs_len[u] == fs_len[t]
+            for a in range(fs_len[t] if same else 0):
+                same = same and sc[fs_at[u] + a] == sc[fs_at[t] + a]
+            if same:
+                for k in range(half):
+                    tb[ft_at[u] + k] *= tab[k]
+                cur[0] -= 1  # the table's room stays taken: it holds the ratios
+                cur[1] -= fs_len[t]
+                leaf_factor[j] = u
+                break
+
+
+@numba.njit(cache=NUMBA_CACHE, inline="always")
 def _add_finding_factors(root, case, n_var, variables, next_var, store, m):
     """Add the component's positive findings, chained past ``CHAIN_MIN_PARENTS`` parents.
 
@@ -489,17 +551,22 @@ def _add_finding_factors(root, case, n_var, variables, next_var, store, m):
 
 
 @numba.njit(cache=NUMBA_CACHE, inline="always")
-def _wanted(case, leak_factor, store, n_all, m):
+def _wanted(case, leak_factor, n_leaf, leaf_factor, store, n_all, m):
     """Mark the variables whose cliques the engine reads.
 
-    Those are every cause, and the scope of each positive finding's factor that has a
-    private cause (see :func:`_private_posteriors`).
+    Those are every cause, the scope of each leaf cause's factor (see
+    :func:`_leaf_posteriors`) and of each positive finding's factor that has a private
+    cause (see :func:`_private_posteriors`).
     """
     par_at, par = m[14], m[15]
     n_causes = m[8].shape[0]
     fs_at, fs_len, sc = store[0], store[1], store[4]
     wanted = np.zeros(n_all, np.bool_)
     wanted[:n_causes] = True
+    for j in range(n_leaf):
+        t = leaf_factor[j]
+        for a in range(fs_at[t], fs_at[t] + fs_len[t]):
+            wanted[sc[a]] = True
     for j in range(case.positives.shape[0]):
         t = leak_factor[j]
         if t < 0:
@@ -512,6 +579,44 @@ def _wanted(case, leak_factor, store, n_all, m):
                     wanted[sc[a]] = True
                 break
     return wanted
+
+
+@numba.njit(cache=NUMBA_CACHE, inline="always")
+def _leaf_posteriors(n_leaf, leaves, leaf_factor, leaf_ratio_at, store, calibrated, card_all, out):
+    """Posteriors of the leaf causes: E[P(c present | roots, its evidence)] over the roots.
+
+    The roots' posterior joint comes from the calibrated clique that took in the leaf's
+    factor, once for all the leaves that share it. ``calibrated`` is what
+    :func:`~diffdx._elimination.calibrate` returned.
+    """
+    fs_at, fs_len, ft_len, sc, tb = store[0], store[1], store[3], store[4], store[5]
+    cs_at, cs_len, bel, cb_at, total, consumer, scratch, stride_of = calibrated[1:]
+    for j in range(n_leaf):
+        t = leaf_factor[j]
+        seen = False
+        for i in range(j):
+            seen = seen or leaf_factor[i] == t
+        if seen:
+            continue
+        k = consumer[t]
+        marg = np.zeros(ft_len[t])
+        project(
+            bel[cb_at[k] : cb_at[k + 1]],
+            sc[cs_at[k] : cs_at[k] + cs_len[k]],
+            card_all,
+            sc[fs_at[t] : fs_at[t] + fs_len[t]],
+            marg,
+            scratch,
+            stride_of,
+        )
+        inv = 1.0 / total[k]
+        for i in range(j, n_leaf):
+            if leaf_factor[i] != t:
+                continue
+            acc = 0.0
+            for s in range(marg.shape[0]):
+                acc += marg[s] * tb[leaf_ratio_at[i] + s]
+            out[leaves[i]] = acc * inv
 
 
 @numba.njit(cache=NUMBA_CACHE, inline="always")
@@ -585,7 +690,7 @@ def _infer_case(root_ev, finding_ev, m, out, max_bytes):
     # 1-2. Observed roots and negative findings become per-cause numbers.
     log_pe, log_absent, log_surv, latent, log_u, positives = _observe(root_ev, finding_ev, m)
     # 3. Barren causes absorb their latent roots; private causes are found.
-    n_latent_par, private = _roles(positives, latent, log_absent, log_surv, log_u, m)
+    n_latent_par, private, leaf = _roles(positives, latent, log_absent, log_surv, log_u, m)
     parent, in_ve = _components(positives, latent, n_latent_par, m)
     # 4. Closed form for causes outside every component.
     for c in range(n_causes):
@@ -606,6 +711,7 @@ def _infer_case(root_ev, finding_ev, m, out, max_bytes):
         latent,
         n_latent_par,
         private,
+        leaf,
         chained,
         positives,
         pos_par,
@@ -619,20 +725,26 @@ def _infer_case(root_ev, finding_ev, m, out, max_bytes):
     next_var = n_vars
     done = np.zeros(n_vars, np.bool_)
     variables = np.empty(n_all, np.int64)
+    leaves = np.empty(n_causes, np.int64)
+    leaf_factor = np.empty(n_causes, np.int64)
+    leaf_ratio_at = np.empty(n_causes, np.int64)
     for seed in range(n_vars):
         if not in_ve[seed] or done[seed]:
             continue
         root = _find(parent, seed)
-        n_base, owned_store = _collect(root, parent, in_ve, done, case, variables, m)
+        n_base, n_leaf, owned_store = _collect(
+            root, parent, in_ve, done, case, variables, leaves, m
+        )
         store = borrowed(owned_store)
         n_var, next_var = _add_cause_factors(n_base, variables, case, card_all, next_var, store, m)
+        _add_leaf_factors(n_leaf, leaves, case, card_all, store, m, leaf_factor, leaf_ratio_at)
         leak_factor, n_var, next_var = _add_finding_factors(
             root, case, n_var, variables, next_var, store, m
         )
         fs_at, fs_len, ft_at, ft_len, sc, tb, cur = store
         n_fac = cur[0]
         order = elimination_order(variables[:n_var], n_fac, fs_at, fs_len, sc, card_all, n_all)
-        wanted = _wanted(case, leak_factor, store, n_all, m)
+        wanted = _wanted(case, leak_factor, n_leaf, leaf_factor, store, n_all, m)
         calibrated = calibrate(
             n_fac,
             fs_at,
@@ -655,6 +767,9 @@ def _infer_case(root_ev, finding_ev, m, out, max_bytes):
         for i in range(n_var):
             if order[i] < n_causes:
                 out[order[i]] = marginal_of_first(bel, cb_at, 2, i, total)
+        _leaf_posteriors(
+            n_leaf, leaves, leaf_factor, leaf_ratio_at, store, calibrated, card_all, out
+        )
         _private_posteriors(case, leak_factor, store, calibrated, card_all, m, out)
         keep_alive(owned_store)
     keep_alive(owned_case)
