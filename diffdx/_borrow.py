@@ -15,7 +15,8 @@ argument of the compiled function (the caller holds it) or by passing the owner 
 :func:`keep_alive` after the last use.
 
 numba's on-disk cache does not know that compiled code depends on this file: after
-editing it, update ``KERNEL_SOURCES_SHA256`` in ``engine.py`` (its test says how).
+editing it, update ``KERNEL_SOURCES_SHA256`` in the modules that compile it in (see
+``_jit.py``; their test says how).
 """
 
 from __future__ import annotations

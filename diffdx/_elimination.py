@@ -23,12 +23,13 @@ with its reference count, and these calls took about a tenth of the engine's tim
 from __future__ import annotations
 
 import math
-import os
 
 import numba
 import numpy as np
 
 from diffdx._borrow import borrowed
+from diffdx._jit import NUMBA_CACHE
+from diffdx._workspace import full_flags, full_floats, full_ints, take_floats, take_ints, take_words
 
 __all__ = [
     "MAX_TABLE_SIZE",
@@ -41,14 +42,14 @@ __all__ = [
     "project",
 ]
 
+#: The kernels compiled in (see ``_jit.py``).
+KERNEL_SOURCES_SHA256 = "c71007a8ed2c30c9"
+
 #: Largest clique table (entries) one elimination step may build.
 MAX_TABLE_SIZE = 1 << 24
 #: Above this many clique entries (in all) for the smallest-clique-first order, the
 #: fewest-fill-in order is tried as well.
 FILL_ORDER_ABOVE = 20000.0
-#: Cache compiled code on disk (``DIFFDX_NUMBA_CACHE=0`` turns it off); every jitted
-#: module of the engine reads this one flag.
-NUMBA_CACHE = os.environ.get("DIFFDX_NUMBA_CACHE", "1") != "0"
 
 
 @numba.njit(cache=NUMBA_CACHE, inline="always")
@@ -168,17 +169,22 @@ def _sort_small(a):
 
 
 @numba.njit(cache=NUMBA_CACHE)
-def _interaction_graph(variables, n_fac, fs_at, fs_len, sc, card, n_vars):
-    """Neighbour bit sets (local indices) of the variables that share a factor, and log cards."""
+def _interaction_graph(variables, n_fac, fs_at, fs_len, sc, card, n_vars, ws):
+    """Neighbour bit sets (local indices) of the variables that share a factor, and log cards.
+
+    Both are taken from workspace ``ws`` (see ``_workspace.py``), as are the arrays of
+    every function below that takes one.
+    """
     n = variables.shape[0]
     n_words = (n + 63) // 64
-    local = np.full(n_vars, -1, np.int64)
-    log_card = np.empty(n)
+    local = full_ints(ws, n_vars, -1)
+    log_card = take_floats(ws, n)
     for i in range(n):
         local[variables[i]] = i
         log_card[i] = math.log(card[variables[i]])
-    rows = np.zeros((n, n_words), np.uint64)
-    mask = np.empty(n_words, np.uint64)  # a factor's variables, or'ed into each one's row
+    rows = take_words(ws, n * n_words).reshape((n, n_words))
+    rows[:] = 0
+    mask = take_words(ws, n_words)  # a factor's variables, or'ed into each one's row
     for t in range(n_fac):
         at, ln = fs_at[t], fs_len[t]
         mask[:] = 0
@@ -260,7 +266,7 @@ def _members(rows, a, out):
 
 
 @numba.njit(cache=NUMBA_CACHE)
-def greedy_order(adj_bits, log_card, fill_first):
+def greedy_order(adj_bits, log_card, fill_first, ws):
     """Greedy elimination order, and the total size of its cliques (entries).
 
     Smallest clique first, or with ``fill_first`` fewest fill-in edges first (then
@@ -277,19 +283,26 @@ def greedy_order(adj_bits, log_card, fill_first):
         neighbours (see :func:`adjacency_bits`); not modified.
     log_card : float array, shape (n,)
     fill_first : bool
+    ws : workspace
+        Scratch memory (:func:`~diffdx._workspace.new_workspace`). The order returned
+        is taken from it too: it is valid while ``ws`` is alive and not reused.
 
     Examples
     --------
+    >>> from diffdx._workspace import new_workspace
     >>> adj = np.array([[0, 1, 0], [1, 0, 1], [0, 1, 0]], dtype=bool)  # a path 0-1-2
-    >>> order, total = greedy_order(adjacency_bits(adj), np.log([2.0, 2.0, 2.0]), False)
+    >>> ws = new_workspace(100)  # the order lives in it: keep it
+    >>> order, total = greedy_order(adjacency_bits(adj), np.log([2.0, 2.0, 2.0]), False, ws)
     >>> order.tolist(), total
     ([0, 1, 2], 10.0)
     """
     n = log_card.shape[0]
-    rows = adj_bits.copy()
-    nbrs = np.empty(n, np.int64)
-    weight = log_card.copy()  # log of the clique size eliminating i would build
-    fill = np.zeros(n, np.int64)
+    rows = take_words(ws, adj_bits.size).reshape(adj_bits.shape)
+    rows[:] = adj_bits
+    nbrs = take_ints(ws, n)
+    weight = take_floats(ws, n)  # log of the clique size eliminating i would build
+    weight[:] = log_card
+    fill = full_ints(ws, n, 0)
     for i in range(n):
         k = _members(rows, i, nbrs)
         for x in range(k):
@@ -297,8 +310,10 @@ def greedy_order(adj_bits, log_card, fill_first):
             if fill_first:
                 fill[i] += _count_outside(rows, i, nbrs[x], nbrs[x])
         fill[i] //= 2
-    alive = np.arange(n)  # the vertices left, in increasing order (ties go to the first)
-    order = np.empty(n, np.int64)
+    alive = take_ints(ws, n)  # the vertices left, in increasing order (ties go to the first)
+    for i in range(n):
+        alive[i] = i
+    order = take_ints(ws, n)
     total = 0.0
     for step in range(n):
         at = 0
@@ -346,7 +361,7 @@ def greedy_order(adj_bits, log_card, fill_first):
 
 
 @numba.njit(cache=NUMBA_CACHE)
-def elimination_order(variables, n_fac, fs_at, fs_len, sc, card, n_vars):
+def elimination_order(variables, n_fac, fs_at, fs_len, sc, card, n_vars, ws):
     """Greedy elimination order on the interaction graph of the factors.
 
     Smallest clique first: cheap, and good on most cases. When its cliques would hold
@@ -354,13 +369,13 @@ def elimination_order(variables, n_fac, fs_at, fs_len, sc, card, n_vars):
     and the one with fewer entries is kept: on cases with 11 or more positive findings,
     that halves the mean time and makes the worst case 5 times faster.
     """
-    adj_bits, log_card = _interaction_graph(variables, n_fac, fs_at, fs_len, sc, card, n_vars)
-    local, total = greedy_order(adj_bits, log_card, False)
+    adj_bits, log_card = _interaction_graph(variables, n_fac, fs_at, fs_len, sc, card, n_vars, ws)
+    local, total = greedy_order(adj_bits, log_card, False, ws)
     if total > FILL_ORDER_ABOVE:
-        other, other_total = greedy_order(adj_bits, log_card, True)
+        other, other_total = greedy_order(adj_bits, log_card, True, ws)
         if other_total < total:
             local = other
-    order = np.empty_like(local)
+    order = take_ints(ws, local.shape[0])
     for i in range(local.shape[0]):
         order[i] = variables[local[i]]
     return order
@@ -368,7 +383,7 @@ def elimination_order(variables, n_fac, fs_at, fs_len, sc, card, n_vars):
 
 @numba.njit(cache=NUMBA_CACHE)
 def calibrate(
-    n_fac, fs_at, fs_len, ft_at, ft_len, sc, sc_used, tb, order, card, n_vars, max_bytes, wanted
+    n_fac, fs_at, fs_len, ft_at, ft_len, sc, sc_used, tb, order, card, n_vars, max_bytes, wanted, ws
 ):
     """Eliminate ``order`` forward, then calibrate the wanted cliques backward (Hugin).
 
@@ -387,6 +402,9 @@ def calibrate(
         Over variable ids: the cliques that eliminate these variables are calibrated,
         with every clique between them and the root of their tree. The others (leaves
         nobody reads, such as a chain variable's) keep their forward potential.
+    ws : workspace
+        Scratch memory (:func:`~diffdx._workspace.new_workspace`); the arrays returned
+        are taken from it.
 
     Returns
     -------
@@ -409,14 +427,14 @@ def calibrate(
         :func:`project` on a clique.
     """
     n = order.shape[0]
-    rank = np.full(n_vars, n, np.int64)
+    rank = full_ints(ws, n_vars, n)
     for i in range(n):
         rank[order[i]] = i
     # Bucket i lists the factors whose earliest-eliminated variable is order[i], as a
     # linked list: head[i] -> nxt[t] -> ... -> -1. Factor n_fac + i is clique i's message.
-    head = np.full(n, -1, np.int64)
-    nxt = np.full(n_fac + n, -1, np.int64)
-    consumer = np.full(n_fac + n, -1, np.int64)
+    head = full_ints(ws, n, -1)
+    nxt = full_ints(ws, n_fac + n, -1)
+    consumer = full_ints(ws, n_fac + n, -1)
     z = 1.0
     for t in range(n_fac):
         b = n
@@ -428,10 +446,10 @@ def calibrate(
             nxt[t] = head[b]
             head[b] = t
     # Symbolic pass: every clique's scope and size, before any arithmetic.
-    cs_at = np.empty(n, np.int64)
-    cs_len = np.empty(n, np.int64)
-    cb_at = np.empty(n + 1, np.int64)
-    mark = np.zeros(n_vars, np.bool_)
+    cs_at = take_ints(ws, n)
+    cs_len = take_ints(ws, n)
+    cb_at = take_ints(ws, n + 1)
+    mark = full_flags(ws, n_vars, False)
     used = sc_used
     cb_at[0] = 0
     msg_size = 0
@@ -467,8 +485,8 @@ def calibrate(
             )
             > max_bytes
         ):
-            empty = np.empty(0, np.int64)
-            return np.nan, cs_at, cs_len, tb, cb_at, np.ones(n), consumer, empty, empty
+            empty = take_ints(ws, 0)
+            return np.nan, cs_at, cs_len, tb, cb_at, tb, consumer, empty, empty
         cs_at[i] = used
         cs_len[i] = d
         cb_at[i + 1] = cb_at[i] + size
@@ -487,11 +505,15 @@ def calibrate(
             nxt[m] = head[b]
             head[b] = m
     # Beliefs, then messages, then the backward pass's work vectors, in one buffer. The
-    # loops below use borrowed views (no reference counting); the owners are returned.
-    owned_bel = np.empty(cb_at[n] + msg_size + 2 * max_half)
-    owned_scratch = np.empty(max_size, np.int64)
-    owned_stride_of = np.zeros(n_vars, np.int64)
-    bel, scratch, stride_of = borrowed((owned_bel, owned_scratch, owned_stride_of))
+    # loops below use borrowed views (no reference counting) even when the workspace
+    # had no room and these are fresh arrays; the owners are returned.
+    owned_bel = take_floats(ws, cb_at[n] + msg_size + 2 * max_half)
+    owned_scratch = take_ints(ws, max_size)
+    owned_stride_of = full_ints(ws, n_vars, 0)
+    owned_total = full_floats(ws, n, 1.0)
+    bel, scratch, stride_of, total = borrowed(
+        (owned_bel, owned_scratch, owned_stride_of, owned_total)
+    )
     at = cb_at[n]
     for i in range(n):
         ft_at[n_fac + i] = at
@@ -563,7 +585,7 @@ def calibrate(
             cs_len,
             owned_bel,
             cb_at,
-            np.ones(n),
+            owned_total,
             consumer,
             owned_scratch,
             owned_stride_of,
@@ -571,12 +593,11 @@ def calibrate(
     # Backward pass, parents (eliminated later) before children: belief = psi x delta,
     # delta = (parent belief summed onto the separator) / (forward message). A clique is
     # calibrated if it is wanted or a clique below it is (children come first in order).
-    need = np.zeros(n, np.bool_)
+    need = full_flags(ws, n, False)
     for i in range(n):
         need[i] = need[i] or wanted[order[i]]
         if need[i] and consumer[n_fac + i] >= 0:
             need[consumer[n_fac + i]] = True
-    total = np.ones(n)
     work = bel[cb_at[n] + msg_size :]
     for i in range(n - 1, -1, -1):
         if not need[i]:
@@ -619,7 +640,7 @@ def calibrate(
         cs_len,
         owned_bel,
         cb_at,
-        total,
+        owned_total,
         consumer,
         owned_scratch,
         owned_stride_of,

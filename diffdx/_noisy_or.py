@@ -18,7 +18,8 @@ import math
 import numba
 import numpy as np
 
-from diffdx._elimination import NUMBA_CACHE
+from diffdx._jit import NUMBA_CACHE
+from diffdx._workspace import take_floats
 
 #: Parents per link of a positive finding's chain (:func:`chain_factors`). One parent a
 #: link makes the most chain variables, each one more step of the elimination; two or
@@ -40,6 +41,9 @@ __all__ = [
     "slot_terms",
     "unary",
 ]
+
+#: The kernels compiled in (see ``_jit.py``).
+KERNEL_SOURCES_SHA256 = "c71007a8ed2c30c9"
 
 
 @numba.njit(cache=NUMBA_CACHE, inline="always")
@@ -143,27 +147,27 @@ def _fire_tables(w_f, parents, log_q, silent, fires):
 
 
 @numba.njit(cache=NUMBA_CACHE)
-def finding_table(w_f, scope, log_q, mult, table):
+def finding_table(w_f, scope, log_q, mult, table, ws):
     """Write into ``table`` the noisy-OR P(f present | shared parents).
 
     ``w_f`` is the finding's column of log-inhibitors. Private parents are folded into
-    ``log_q`` and ``mult``.
+    ``log_q`` and ``mult``. ``ws`` is a workspace (``_workspace.py``) for scratch.
     """
-    silent = np.empty(table.shape[0])
+    silent = take_floats(ws, table.shape[0])
     _fire_tables(w_f, scope, log_q, silent, table)
     for i in range(table.shape[0]):
         table[i] *= mult
 
 
 @numba.njit(cache=NUMBA_CACHE)
-def chain_head(w_f, group, log_q, mult, table):
+def chain_head(w_f, group, log_q, mult, table, ws):
     """Write into ``table`` the factor over (group..., y1): y1 = leak or a cause in it fires.
 
-    The leak carries ``mult``.
+    The leak carries ``mult``; ``ws`` is a workspace for scratch.
     """
     half = table.shape[0] // 2
-    silent = np.empty(half)
-    fires = np.empty(half)
+    silent = take_floats(ws, half)
+    fires = take_floats(ws, half)
     _fire_tables(w_f, group, log_q, silent, fires)
     for i in range(half):
         table[2 * i] = mult * silent[i]
@@ -189,7 +193,7 @@ def chain_links(n):
 
 
 @numba.njit(cache=NUMBA_CACHE)
-def chain_factors(w_f, scope, first_var, log_q, mult, store):
+def chain_factors(w_f, scope, first_var, log_q, mult, store, ws):
     """Add a positive finding's noisy-OR to ``store`` as a chain of small factors.
 
     The parents (``scope``) go ``CHAIN_GROUP`` to a link, with new binary variables
@@ -198,7 +202,7 @@ def chain_factors(w_f, scope, first_var, log_q, mult, store):
     of the last group fires, observed present. Summing the y's out gives back
     ``mult * (1 - exp(log_q + sum w c))`` exactly, with every entry non-negative
     (Heckerman & Breese 1996). ``scope`` has more than ``CHAIN_GROUP`` parents, so
-    there are at least two links.
+    there are at least two links. ``ws`` is a workspace for scratch.
     """
     n = scope.shape[0]
     n_links = chain_links(n)
@@ -206,9 +210,9 @@ def chain_factors(w_f, scope, first_var, log_q, mult, store):
     sc, tab = new_factor(store, g + 1, 1 << (g + 1))
     sc[:g] = scope[:g]
     sc[g] = first_var
-    chain_head(w_f, scope[:g], log_q, mult, tab)
-    silent = np.empty(1 << CHAIN_GROUP)
-    fires = np.empty(1 << CHAIN_GROUP)
+    chain_head(w_f, scope[:g], log_q, mult, tab, ws)
+    silent = take_floats(ws, 1 << CHAIN_GROUP)
+    fires = take_floats(ws, 1 << CHAIN_GROUP)
     for link in range(1, n_links):
         lo = link * CHAIN_GROUP
         hi = min(n, lo + CHAIN_GROUP)

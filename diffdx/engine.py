@@ -71,12 +71,12 @@ import numpy as np
 from diffdx._borrow import borrowed, keep_alive
 from diffdx._elimination import (
     MAX_TABLE_SIZE,
-    NUMBA_CACHE,
     calibrate,
     elimination_order,
     marginal_of_first,
     project,
 )
+from diffdx._jit import NUMBA_CACHE
 from diffdx._noisy_or import (
     CHAIN_GROUP,
     barren_folds,
@@ -91,6 +91,18 @@ from diffdx._noisy_or import (
     new_factor,
     slot_terms,
     unary,
+)
+from diffdx._workspace import (
+    WorkspacePool,
+    full_flags,
+    full_floats,
+    full_ints,
+    mark,
+    release,
+    take_flags,
+    take_floats,
+    take_ints,
+    workspace,
 )
 from diffdx.evidence import Evidence
 from diffdx.exceptions import (
@@ -116,12 +128,10 @@ PARALLEL_CASE_BYTES = 96 << 20
 #: is a cause's CPT with more latent parents): past ``CHAIN_GROUP + 2`` parents, a
 #: single table would be larger than a chain's links.
 CHAIN_MIN_PARENTS = CHAIN_GROUP + 2
-#: numba keys the on-disk cache of this module's compiled code on this file's content
-#: only, yet that code includes the kernels of ``_borrow.py``, ``_elimination.py`` and
-#: ``_noisy_or.py``. Their hash is written here so that editing them changes this file
-#: and so recompiles it, instead of loading stale code; ``tests/test_engine.py`` checks
-#: that it is current.
-KERNEL_SOURCES_SHA256 = "5da38d843327eed5"
+#: Scratch memory of the threads scoring cases, kept between calls (``_workspace.py``).
+_WORKSPACES = WorkspacePool()
+#: The kernels compiled in (see ``_jit.py``).
+KERNEL_SOURCES_SHA256 = "2a8937e6f5b73bdb"
 
 # The steps' functions below are inlined into :func:`_infer_case` by numba
 # (``inline="always"``): each is called once per case or component, yet a call between
@@ -149,7 +159,7 @@ def _find(parent, x):
 
 
 @numba.njit(cache=NUMBA_CACHE, inline="always")
-def _observe(root_ev, finding_ev, m):
+def _observe(root_ev, finding_ev, m, ws):
     """Fold observed roots and negative findings into per-cause numbers (steps 1-2).
 
     Returns ``log P(observed roots, negative findings' leaks)``, each cause's noisy-OR
@@ -164,9 +174,10 @@ def _observe(root_ev, finding_ev, m):
     n_causes = cause_log_leak.shape[0]
     n_roots = root_ev.shape[0]
     log_pe = 0.0
-    log_absent = cause_log_leak.copy()
-    log_surv = np.zeros(n_causes)
-    latent = np.zeros(n_roots, np.bool_)
+    log_absent = take_floats(ws, n_causes)
+    log_absent[:] = cause_log_leak
+    log_surv = full_floats(ws, n_causes, 0.0)
+    latent = full_flags(ws, n_roots, False)
     for r in range(n_roots):
         s = root_ev[r]
         if s >= 0:
@@ -182,7 +193,7 @@ def _observe(root_ev, finding_ev, m):
             log_surv[fold_child[r]] += fold_log_surv[r]
         else:
             latent[r] = True
-    log_u = np.zeros(n_causes)
+    log_u = full_floats(ws, n_causes, 0.0)
     n_pos = 0
     for f in range(finding_ev.shape[0]):
         if finding_ev[f] == 0:
@@ -194,7 +205,7 @@ def _observe(root_ev, finding_ev, m):
             log_pe += math.log(-math.expm1(finding_log_leak[f]))
         elif finding_ev[f] == 1:
             n_pos += 1
-    positives = np.empty(n_pos, np.int64)
+    positives = take_ints(ws, n_pos)
     j = 0
     for f in range(finding_ev.shape[0]):
         if finding_ev[f] == 1 and par_at[f] < par_at[f + 1]:
@@ -204,7 +215,7 @@ def _observe(root_ev, finding_ev, m):
 
 
 @numba.njit(cache=NUMBA_CACHE, inline="always")
-def _roles(positives, latent, log_absent, log_surv, log_u, m):
+def _roles(positives, latent, log_absent, log_surv, log_u, m, ws):
     """Step 3: which latent roots stay, and which causes are private to one finding or leaves.
 
     Folds the latent roots of barren causes (see :func:`~diffdx._noisy_or.fold_if_irrelevant`) and
@@ -214,12 +225,12 @@ def _roles(positives, latent, log_absent, log_surv, log_u, m):
     cause_root, par_at, par, cr_at, cr = m[6], m[14], m[15], m[16], m[17]
     add_log_absent, add_log_surv, rc_at, rc = m[12], m[13], m[18], m[19]
     n_causes, n_roots = cause_root.shape
-    n_pos_of = np.zeros(n_causes, np.int64)  # positive findings of each cause
+    n_pos_of = full_ints(ws, n_causes, 0)  # positive findings of each cause
     for f in positives:
         for c_at in range(par_at[f], par_at[f + 1]):
             c = par[c_at]
             n_pos_of[c] += 1
-    barren = np.zeros(n_causes, np.bool_)
+    barren = take_flags(ws, n_causes)
     for c in range(n_causes):
         barren[c] = n_pos_of[c] == 0 and log_u[c] == 0.0
     for r in range(n_roots):
@@ -227,14 +238,14 @@ def _roles(positives, latent, log_absent, log_surv, log_u, m):
             r, barren, add_log_absent, add_log_surv, rc_at, rc, log_absent, log_surv
         ):
             latent[r] = False
-    n_latent_par = np.zeros(n_causes, np.int64)
+    n_latent_par = full_ints(ws, n_causes, 0)
     for c in range(n_causes):
         for r_at in range(cr_at[c], cr_at[c + 1]):
             r = cr[r_at]
             if latent[r]:
                 n_latent_par[c] += 1
-    private = np.zeros(n_causes, np.bool_)
-    leaf = np.zeros(n_causes, np.bool_)
+    private = take_flags(ws, n_causes)
+    leaf = take_flags(ws, n_causes)
     for c in range(n_causes):
         private[c] = n_pos_of[c] == 1 and n_latent_par[c] == 0
         leaf[c] = n_pos_of[c] == 0 and 0 < n_latent_par[c] <= CHAIN_MIN_PARENTS
@@ -242,7 +253,7 @@ def _roles(positives, latent, log_absent, log_surv, log_u, m):
 
 
 @numba.njit(cache=NUMBA_CACHE, inline="always")
-def _components(positives, latent, n_latent_par, m):
+def _components(positives, latent, n_latent_par, m, ws):
     """Union-find over causes (0..C-1) and latent roots (C..C+R-1) that must be eliminated.
 
     A cause is in the elimination when it has a latent parent or a positive finding;
@@ -250,8 +261,10 @@ def _components(positives, latent, n_latent_par, m):
     """
     cause_root, par_at, par, cr_at, cr = m[6], m[14], m[15], m[16], m[17]
     n_causes, n_roots = cause_root.shape
-    parent = np.arange(n_causes + n_roots)
-    in_ve = np.zeros(n_causes + n_roots, np.bool_)
+    parent = take_ints(ws, n_causes + n_roots)
+    for x in range(n_causes + n_roots):
+        parent[x] = x
+    in_ve = full_flags(ws, n_causes + n_roots, False)
     for c in range(n_causes):
         if n_latent_par[c] > 0:
             in_ve[c] = True
@@ -275,7 +288,7 @@ def _components(positives, latent, n_latent_par, m):
 
 
 @numba.njit(cache=NUMBA_CACHE, inline="always")
-def _chain_plan(positives, latent, n_latent_par, private, parent, m):
+def _chain_plan(positives, latent, n_latent_par, private, parent, m, ws):
     """Plan the chains (:func:`~diffdx._noisy_or.chain_factors`): which factors, how many variables.
 
     Returns, for each positive finding, its shared (non-private) parents and component;
@@ -284,8 +297,8 @@ def _chain_plan(positives, latent, n_latent_par, private, parent, m):
     cause_root, par_at, par, cr_at, cr, protective = m[6], m[14], m[15], m[16], m[17], m[21]
     n_causes = cause_root.shape[0]
     n_pos = positives.shape[0]
-    pos_par = np.zeros(n_pos, np.int64)
-    pos_root = np.zeros(n_pos, np.int64)
+    pos_par = full_ints(ws, n_pos, 0)
+    pos_root = take_ints(ws, n_pos)
     n_chain = 0
     for j in range(n_pos):
         f = positives[j]
@@ -298,7 +311,7 @@ def _chain_plan(positives, latent, n_latent_par, private, parent, m):
             n_chain += chain_links(pos_par[j]) - 1
     # A cause with many latent parents has its CPT chained too, unless a latent parent is
     # protective (its survival term would depend on that parent).
-    chained = np.zeros(n_causes, np.bool_)
+    chained = take_flags(ws, n_causes)
     for c in range(n_causes):
         protected = False
         for r_at in range(cr_at[c], cr_at[c + 1]):
@@ -321,7 +334,7 @@ def _cpt_size(c, latent, card, cr_at, cr):
 
 
 @numba.njit(cache=NUMBA_CACHE, inline="always")
-def _collect(root, parent, in_ve, done, case, variables, leaves, m):
+def _collect(root, parent, in_ve, done, case, variables, leaves, m, ws):
     """List component ``root``'s variables into ``variables``, its leaf causes into ``leaves``.
 
     Returns the number of causes and roots listed (chain variables come after them),
@@ -387,13 +400,13 @@ def _collect(root, parent, in_ve, done, case, variables, leaves, m):
             n_var += n_links - 1
     cap = n_fac + n_var
     store = (
-        np.empty(cap, np.int64),
-        np.empty(cap, np.int64),
-        np.empty(cap, np.int64),
-        np.empty(cap, np.int64),
-        np.empty(sc_total + n_var * n_var, np.int64),
-        np.empty(tb_total),
-        np.zeros(3, np.int64),
+        take_ints(ws, cap),
+        take_ints(ws, cap),
+        take_ints(ws, cap),
+        take_ints(ws, cap),
+        take_ints(ws, sc_total + n_var * n_var),
+        take_floats(ws, tb_total),
+        full_ints(ws, 3, 0),
     )
     return n_base, n_leaf, store
 
@@ -409,7 +422,7 @@ def _latent_parents(c, latent, cr_at, cr, n_causes, out):
 
 
 @numba.njit(cache=NUMBA_CACHE, inline="always")
-def _add_cause_factors(n_base, variables, case, card_all, next_var, store, m):
+def _add_cause_factors(n_base, variables, case, card_all, next_var, store, m, ws):
     """Add each listed cause's CPT (x negative evidence) and each latent root's prior.
 
     Chained CPTs append their chain variables to ``variables``; returns the number of
@@ -431,7 +444,7 @@ def _add_cause_factors(n_base, variables, case, card_all, next_var, store, m):
             tab[:] = root_prior[r, : card[r]]
             continue
         if chained[x]:
-            parents = np.empty(n_latent_par[x], np.int64)
+            parents = take_ints(ws, n_latent_par[x])
             _latent_parents(x, latent, cr_at, cr, n_causes, parents)
             cause_chain(
                 x,
@@ -507,7 +520,7 @@ def _add_leaf_factors(n_leaf, leaves, case, card_all, store, m, leaf_factor, lea
 
 
 @numba.njit(cache=NUMBA_CACHE, inline="always")
-def _add_finding_factors(root, case, n_var, variables, next_var, store, m):
+def _add_finding_factors(root, case, n_var, variables, next_var, store, m, ws):
     """Add the component's positive findings, chained past ``CHAIN_MIN_PARENTS`` parents.
 
     Returns the factor carrying each finding's leak (-1: another component), the number
@@ -518,7 +531,7 @@ def _add_finding_factors(root, case, n_var, variables, next_var, store, m):
     log_absent, log_surv, log_u = case.log_absent, case.log_surv, case.log_u
     finding_log_leak, w, par_at, par = m[7], m[8], m[14], m[15]
     n_pos = positives.shape[0]
-    leak_factor = np.full(n_pos, -1, np.int64)
+    leak_factor = full_ints(ws, n_pos, -1)
     for j in range(n_pos):
         if pos_root[j] != root:
             continue
@@ -532,16 +545,16 @@ def _add_finding_factors(root, case, n_var, variables, next_var, store, m):
         if k <= CHAIN_MIN_PARENTS:
             scope, tab = new_factor(store, k, 1 << k)
         else:
-            scope = np.empty(k, np.int64)
+            scope = take_ints(ws, k)
         i = 0
         for c in parents:
             if not private[c]:
                 scope[i] = c
                 i += 1
         if k <= CHAIN_MIN_PARENTS:
-            finding_table(w[:, f], scope, log_q, mult, tab)
+            finding_table(w[:, f], scope, log_q, mult, tab, ws)
             continue
-        chain_factors(w[:, f], scope, next_var, log_q, mult, store)
+        chain_factors(w[:, f], scope, next_var, log_q, mult, store, ws)
         n_new = chain_links(k) - 1  # its chain variables
         for i in range(n_new):
             variables[n_var] = next_var + i
@@ -551,7 +564,7 @@ def _add_finding_factors(root, case, n_var, variables, next_var, store, m):
 
 
 @numba.njit(cache=NUMBA_CACHE, inline="always")
-def _wanted(case, leak_factor, n_leaf, leaf_factor, store, n_all, m):
+def _wanted(case, leak_factor, n_leaf, leaf_factor, store, n_all, m, ws):
     """Mark the variables whose cliques the engine reads.
 
     Those are every cause, the scope of each leaf cause's factor (see
@@ -561,7 +574,7 @@ def _wanted(case, leak_factor, n_leaf, leaf_factor, store, n_all, m):
     par_at, par = m[14], m[15]
     n_causes = m[8].shape[0]
     fs_at, fs_len, sc = store[0], store[1], store[4]
-    wanted = np.zeros(n_all, np.bool_)
+    wanted = full_flags(ws, n_all, False)
     wanted[:n_causes] = True
     for j in range(n_leaf):
         t = leaf_factor[j]
@@ -582,7 +595,9 @@ def _wanted(case, leak_factor, n_leaf, leaf_factor, store, n_all, m):
 
 
 @numba.njit(cache=NUMBA_CACHE, inline="always")
-def _leaf_posteriors(n_leaf, leaves, leaf_factor, leaf_ratio_at, store, calibrated, card_all, out):
+def _leaf_posteriors(
+    n_leaf, leaves, leaf_factor, leaf_ratio_at, store, calibrated, card_all, out, ws
+):
     """Posteriors of the leaf causes: E[P(c present | roots, its evidence)] over the roots.
 
     The roots' posterior joint comes from the calibrated clique that took in the leaf's
@@ -599,7 +614,7 @@ def _leaf_posteriors(n_leaf, leaves, leaf_factor, leaf_ratio_at, store, calibrat
         if seen:
             continue
         k = consumer[t]
-        marg = np.zeros(ft_len[t])
+        marg = full_floats(ws, ft_len[t], 0.0)
         project(
             bel[cb_at[k] : cb_at[k + 1]],
             sc[cs_at[k] : cs_at[k] + cs_len[k]],
@@ -620,7 +635,7 @@ def _leaf_posteriors(n_leaf, leaves, leaf_factor, leaf_ratio_at, store, calibrat
 
 
 @numba.njit(cache=NUMBA_CACHE, inline="always")
-def _private_posteriors(case, leak_factor, store, calibrated, card_all, m, out):
+def _private_posteriors(case, leak_factor, store, calibrated, card_all, m, out, ws):
     """Posteriors of the private causes: P(p, e) / P(e) = E_belief[phi_f(p present) / phi_f].
 
     ``calibrated`` is what :func:`~diffdx._elimination.calibrate` returned.
@@ -645,7 +660,7 @@ def _private_posteriors(case, leak_factor, store, calibrated, card_all, m, out):
         base = tb[ft_at[t] : ft_at[t] + ft_len[t]]
         # The posterior joint of the factor's scope, once for all its private causes.
         k_clique = consumer[t]
-        marg = np.zeros(base.shape[0])
+        marg = full_floats(ws, base.shape[0], 0.0)
         if k_clique >= 0:
             project(
                 bel[cb_at[k_clique] : cb_at[k_clique + 1]],
@@ -656,7 +671,7 @@ def _private_posteriors(case, leak_factor, store, calibrated, card_all, m, out):
                 scratch,
                 stride_of,
             )
-        ratio = np.empty(base.shape[0])
+        ratio = take_floats(ws, base.shape[0])
         for p in parents:
             if not private[p]:
                 continue
@@ -664,9 +679,9 @@ def _private_posteriors(case, leak_factor, store, calibrated, card_all, m, out):
                 f, p, parents, w, private, log_absent, log_surv, log_u, finding_log_leak[f]
             )
             if pos_par[j] > CHAIN_MIN_PARENTS:  # the head of a chain
-                chain_head(w[:, f], scope[: scope.shape[0] - 1], log_q, mult, ratio)
+                chain_head(w[:, f], scope[: scope.shape[0] - 1], log_q, mult, ratio, ws)
             else:
-                finding_table(w[:, f], scope, log_q, mult, ratio)
+                finding_table(w[:, f], scope, log_q, mult, ratio, ws)
             for k in range(ratio.shape[0]):
                 ratio[k] = ratio[k] / base[k] if base[k] > 0.0 else 0.0
             if k_clique < 0:  # no shared parent: the factor is a scalar
@@ -676,22 +691,23 @@ def _private_posteriors(case, leak_factor, store, calibrated, card_all, m, out):
 
 
 @numba.njit(cache=NUMBA_CACHE)
-def _infer_case(root_ev, finding_ev, m, out, max_bytes):
+def _infer_case(root_ev, finding_ev, m, out, max_bytes, ws):
     """Posteriors of every cause for one case into ``out``; return log P(evidence).
 
     ``m`` is :meth:`Engine.arrays`. The steps are those of the module docstring. Returns
     NaN when a component's elimination would need a table over ``MAX_TABLE_SIZE``
     entries or more than ``max_bytes`` of tables, and -inf when the evidence has
-    probability zero.
+    probability zero. Every array is taken from workspace ``ws`` (``_workspace.py``);
+    the caller releases them.
     """
     card, cause_root = m[0], m[6]
     n_causes, n_roots = cause_root.shape
     n_vars = n_causes + n_roots
     # 1-2. Observed roots and negative findings become per-cause numbers.
-    log_pe, log_absent, log_surv, latent, log_u, positives = _observe(root_ev, finding_ev, m)
+    log_pe, log_absent, log_surv, latent, log_u, positives = _observe(root_ev, finding_ev, m, ws)
     # 3. Barren causes absorb their latent roots; private causes are found.
-    n_latent_par, private, leaf = _roles(positives, latent, log_absent, log_surv, log_u, m)
-    parent, in_ve = _components(positives, latent, n_latent_par, m)
+    n_latent_par, private, leaf = _roles(positives, latent, log_absent, log_surv, log_u, m, ws)
+    parent, in_ve = _components(positives, latent, n_latent_par, m, ws)
     # 4. Closed form for causes outside every component.
     for c in range(n_causes):
         if not in_ve[c]:
@@ -702,7 +718,7 @@ def _infer_case(root_ev, finding_ev, m, out, max_bytes):
     # 5. Each component: build its factors, calibrate, read the posteriors. Chains add
     #    binary variables after the causes and roots.
     pos_par, pos_root, chained, n_chain = _chain_plan(
-        positives, latent, n_latent_par, private, parent, m
+        positives, latent, n_latent_par, private, parent, m, ws
     )
     owned_case = CaseState(
         log_absent,
@@ -719,32 +735,35 @@ def _infer_case(root_ev, finding_ev, m, out, max_bytes):
     )
     case = borrowed(owned_case)  # no reference counting in the loops below
     n_all = n_vars + n_chain
-    card_all = np.full(n_all, 2, np.int64)
+    card_all = full_ints(ws, n_all, 2)
     for r in range(n_roots):
         card_all[n_causes + r] = card[r]
     next_var = n_vars
-    done = np.zeros(n_vars, np.bool_)
-    variables = np.empty(n_all, np.int64)
-    leaves = np.empty(n_causes, np.int64)
-    leaf_factor = np.empty(n_causes, np.int64)
-    leaf_ratio_at = np.empty(n_causes, np.int64)
+    done = full_flags(ws, n_vars, False)
+    variables = take_ints(ws, n_all)
+    leaves = take_ints(ws, n_causes)
+    leaf_factor = take_ints(ws, n_causes)
+    leaf_ratio_at = take_ints(ws, n_causes)
     for seed in range(n_vars):
         if not in_ve[seed] or done[seed]:
             continue
         root = _find(parent, seed)
+        component_start = mark(ws)
         n_base, n_leaf, owned_store = _collect(
-            root, parent, in_ve, done, case, variables, leaves, m
+            root, parent, in_ve, done, case, variables, leaves, m, ws
         )
         store = borrowed(owned_store)
-        n_var, next_var = _add_cause_factors(n_base, variables, case, card_all, next_var, store, m)
+        n_var, next_var = _add_cause_factors(
+            n_base, variables, case, card_all, next_var, store, m, ws
+        )
         _add_leaf_factors(n_leaf, leaves, case, card_all, store, m, leaf_factor, leaf_ratio_at)
         leak_factor, n_var, next_var = _add_finding_factors(
-            root, case, n_var, variables, next_var, store, m
+            root, case, n_var, variables, next_var, store, m, ws
         )
         fs_at, fs_len, ft_at, ft_len, sc, tb, cur = store
         n_fac = cur[0]
-        order = elimination_order(variables[:n_var], n_fac, fs_at, fs_len, sc, card_all, n_all)
-        wanted = _wanted(case, leak_factor, n_leaf, leaf_factor, store, n_all, m)
+        order = elimination_order(variables[:n_var], n_fac, fs_at, fs_len, sc, card_all, n_all, ws)
+        wanted = _wanted(case, leak_factor, n_leaf, leaf_factor, store, n_all, m, ws)
         calibrated = calibrate(
             n_fac,
             fs_at,
@@ -759,6 +778,7 @@ def _infer_case(root_ev, finding_ev, m, out, max_bytes):
             n_all,
             max_bytes,
             wanted,
+            ws,
         )
         log_z, bel, cb_at, total = calibrated[0], calibrated[3], calibrated[4], calibrated[5]
         if not log_z > -np.inf:
@@ -768,31 +788,43 @@ def _infer_case(root_ev, finding_ev, m, out, max_bytes):
             if order[i] < n_causes:
                 out[order[i]] = marginal_of_first(bel, cb_at, 2, i, total)
         _leaf_posteriors(
-            n_leaf, leaves, leaf_factor, leaf_ratio_at, store, calibrated, card_all, out
+            n_leaf, leaves, leaf_factor, leaf_ratio_at, store, calibrated, card_all, out, ws
         )
-        _private_posteriors(case, leak_factor, store, calibrated, card_all, m, out)
+        _private_posteriors(case, leak_factor, store, calibrated, card_all, m, out, ws)
         keep_alive(owned_store)
+        release(ws, component_start)
     keep_alive(owned_case)
     return log_pe
 
 
 @numba.njit(cache=NUMBA_CACHE)
-def _batch_serial(roots, findings, model, post, log_pe, rows, max_bytes):
+def _batch_serial(roots, findings, model, post, log_pe, rows, max_bytes, stack):
     m = borrowed(model)  # the caller holds the model's arrays
-    r, f, p = borrowed((roots, findings, post))  # and the batch's
+    r, f, p = borrowed((roots, findings, post))  # and the batch's, and the workspaces
+    ws = workspace(stack, 0)
+    start = mark(ws)
     for i in rows:
-        log_pe[i] = _infer_case(r[i], f[i], m, p[i], max_bytes)
+        log_pe[i] = _infer_case(r[i], f[i], m, p[i], max_bytes, ws)
+        release(ws, start)
 
 
 @numba.njit(cache=NUMBA_CACHE, parallel=True)
-def _batch_parallel(roots, findings, model, post, log_pe, max_bytes):
+def _batch_parallel(roots, findings, model, post, log_pe, max_bytes, stack):
     # Every thread's slices of the batch arrays would count references on the same owner:
     # both cores then fight over one cache line, and two threads scored 1.5x one thread's
-    # cases per second instead of 2x. Borrowed slices count nothing.
+    # cases per second instead of 2x. Borrowed slices count nothing. The batch is cut
+    # into one block of cases per workspace (numba gives each thread the same number
+    # of cases anyway), so no workspace is used by two threads.
     m = borrowed(model)
     r, f, p = borrowed((roots, findings, post))
-    for i in numba.prange(roots.shape[0]):
-        log_pe[i] = _infer_case(r[i], f[i], m, p[i], max_bytes)
+    n = roots.shape[0]
+    n_blocks = stack[0].shape[0]
+    for block in numba.prange(n_blocks):
+        ws = workspace(stack, block)
+        start = mark(ws)
+        for i in range(block * n // n_blocks, (block + 1) * n // n_blocks):
+            log_pe[i] = _infer_case(r[i], f[i], m, p[i], max_bytes, ws)
+            release(ws, start)
 
 
 def max_case_bytes() -> int:
@@ -1038,12 +1070,15 @@ class Engine:
         limit = max_case_bytes()
         alone = np.arange(n)
         m = self.arrays()
-        if n >= PARALLEL_MIN_BATCH:
-            budget = min(PARALLEL_CASE_BYTES, limit)
-            _batch_parallel(roots, findings, m, post, log_pe, budget)
-            alone = np.flatnonzero(np.isnan(log_pe)) if budget < limit else alone[:0]
-        if alone.size:
-            _batch_serial(roots, findings, m, post, log_pe, alone, limit)
+        n_threads = numba.get_num_threads()
+        with _WORKSPACES.lend(n_threads) as stack:
+            if n >= PARALLEL_MIN_BATCH:
+                budget = min(PARALLEL_CASE_BYTES, limit)
+                blocks = tuple(buf[:n_threads] for buf in stack)
+                _batch_parallel(roots, findings, m, post, log_pe, budget, blocks)
+                alone = np.flatnonzero(np.isnan(log_pe)) if budget < limit else alone[:0]
+            if alone.size:
+                _batch_serial(roots, findings, m, post, log_pe, alone, limit, stack)
         problems: list[Exception | None] = [None] * n
         for i in np.flatnonzero(~np.isfinite(log_pe)):
             if np.isnan(log_pe[i]):

@@ -15,6 +15,7 @@ from diffdx._noisy_or import (
     finding_table,
     slot_terms,
 )
+from diffdx._workspace import new_workspace
 
 
 def _empty_store(n_fac, n_ids, n_entries):
@@ -58,7 +59,7 @@ def test_a_chain_sums_to_the_noisy_or(n, data):
     assert n_links >= 2 and n_links == -(-n // CHAIN_GROUP)
     n_vars = n + n_links - 1  # the parents, then y1..y(L-1)
     store = _empty_store(n_links, n + 2 * n_links, n_links << (CHAIN_GROUP + 2))
-    chain_factors(w_f, np.arange(n), n, log_q, mult, store)
+    chain_factors(w_f, np.arange(n), n, log_q, mult, store, new_workspace(100))
     assert store[6][0] == n_links
 
     got = _summed_out(store, n, n_vars)
@@ -74,7 +75,7 @@ def test_a_finding_table_is_the_noisy_or(n, data):
     log_q = data.draw(st.floats(-30.0, -1e-9))
     got = np.empty(2**n)
     column = np.column_stack([w_f, w_f])[:, 1]  # strided, as the engine passes it
-    finding_table(column, np.arange(n), log_q, 2.0, got)
+    finding_table(column, np.arange(n), log_q, 2.0, got, new_workspace(100))
     np.testing.assert_allclose(got, _noisy_or(w_f, log_q, 2.0), rtol=1e-14, atol=0)
 
 
