@@ -63,14 +63,17 @@ def calibration_bytes(n_beliefs, n_messages, max_clique, max_message):
 
 
 @numba.njit(cache=NUMBA_CACHE, inline="always")
-def _fill_index(union, scope, card, out, stride_of):
-    """For each entry of a table over ``union``, write its index in a table over ``scope``.
+def _fill_index(union, n, scope, card, out, stride_of):
+    """For each entry of a table over ``union[:n]``, write its index in a table over ``scope``.
 
     ``scope`` holds a subset of ``union``'s variables, in any order; ``out`` has the
-    size of the table over ``union``. ``stride_of`` is zero over all variable ids, and
-    left so: it holds each scope variable's stride while the index is built (one pass
-    over each scope, not one per pair of variables). Built by doubling, one contiguous
-    pass per variable.
+    size of the table over ``union[:n]``. Returns the strides in ``scope`` of
+    ``union[n]`` and ``union[n + 1]`` (0 for one not in ``scope`` or past the end),
+    for callers that step over the last variables themselves (see
+    :func:`_binary_tail`). ``stride_of`` is zero over all variable ids,
+    and left so: it holds each scope variable's stride while the index is built (one
+    pass over each scope, not one per pair of variables). Built by doubling, one
+    contiguous pass per variable.
     """
     step = 1
     for p in range(scope.shape[0] - 1, -1, -1):
@@ -78,7 +81,7 @@ def _fill_index(union, scope, card, out, stride_of):
         step *= card[scope[p]]
     out[0] = 0
     length = 1
-    for u in range(union.shape[0]):
+    for u in range(n):
         c = card[union[u]]
         stride = stride_of[union[u]]
         if c == 2:
@@ -92,8 +95,63 @@ def _fill_index(union, scope, card, out, stride_of):
                 for j in range(c - 1, -1, -1):
                     out[i * c + j] = base + j * stride
         length *= c
+    a = stride_of[union[n]] if n < union.shape[0] else 0
+    b = stride_of[union[n + 1]] if n + 1 < union.shape[0] else 0
     for p in range(scope.shape[0]):
         stride_of[scope[p]] = 0
+    return a, b
+
+
+@numba.njit(cache=NUMBA_CACHE, inline="always")
+def _binary_tail(union, card):
+    """How many of ``union``'s last variables (its fastest digits), at most two, are binary.
+
+    Index loops step over these in their body (2 or 4 entries an index), so the index
+    is 2 or 4 times shorter: building and reading it was a fifth of the engine's time.
+    """
+    d = union.shape[0]
+    q = 0
+    while q < 2 and q < d and card[union[d - 1 - q]] == 2:
+        q += 1
+    return q
+
+
+@numba.njit(cache=NUMBA_CACHE, inline="always")
+def _gather(psi, tab, idx, q, a, b, first):
+    """Set (``first``) or multiply each entry of ``psi`` by its entry of ``tab``.
+
+    ``idx`` indexes ``tab`` for each group of ``2**q`` entries of ``psi``, whose last
+    ``q`` binary variables have strides ``a`` (and ``b``) in ``tab`` (see
+    :func:`_fill_index`).
+    """
+    if q == 2:
+        for k in range(idx.shape[0]):
+            x = idx[k]
+            if first:
+                psi[4 * k] = tab[x]
+                psi[4 * k + 1] = tab[x + b]
+                psi[4 * k + 2] = tab[x + a]
+                psi[4 * k + 3] = tab[x + a + b]
+            else:
+                psi[4 * k] *= tab[x]
+                psi[4 * k + 1] *= tab[x + b]
+                psi[4 * k + 2] *= tab[x + a]
+                psi[4 * k + 3] *= tab[x + a + b]
+    elif q == 1:
+        for k in range(idx.shape[0]):
+            x = idx[k]
+            if first:
+                psi[2 * k] = tab[x]
+                psi[2 * k + 1] = tab[x + a]
+            else:
+                psi[2 * k] *= tab[x]
+                psi[2 * k + 1] *= tab[x + a]
+    else:
+        for k in range(idx.shape[0]):
+            if first:
+                psi[k] = tab[idx[k]]
+            else:
+                psi[k] *= tab[idx[k]]
 
 
 @numba.njit(cache=NUMBA_CACHE, inline="always")
@@ -112,12 +170,24 @@ def project(table, union, card, scope, out, scratch, stride_of):
     """Add each entry of ``table`` (over ``union``) into ``out`` (over ``scope``, a subset).
 
     ``scratch`` is an int array at least as long as ``table``; ``stride_of`` is zero over
-    all variable ids (see :func:`_fill_index`).
+    all variable ids (see :func:`_fill_index`). The loop steps over ``union``'s last
+    binary variables itself (:func:`_binary_tail`).
     """
-    idx = scratch[: table.shape[0]]
-    _fill_index(union, scope, card, idx, stride_of)
-    for k in range(table.shape[0]):
-        out[idx[k]] += table[k]
+    q = _binary_tail(union, card)
+    idx = scratch[: table.shape[0] >> q]
+    a, b = _fill_index(union, union.shape[0] - q, scope, card, idx, stride_of)
+    for k in range(idx.shape[0]):
+        x = idx[k]
+        if q == 2:
+            out[x] += table[4 * k]
+            out[x + b] += table[4 * k + 1]
+            out[x + a] += table[4 * k + 2]
+            out[x + a + b] += table[4 * k + 3]
+        elif q == 1:
+            out[x] += table[2 * k]
+            out[x + a] += table[2 * k + 1]
+        else:
+            out[x] += table[k]
 
 
 @numba.njit(cache=NUMBA_CACHE, inline="always")
@@ -543,14 +613,10 @@ def calibrate(
                         for k in range(j * block, (j + 1) * block):
                             psi[k] *= v
             else:
-                idx = scratch[: psi.shape[0]]
-                _fill_index(union, scope, card, idx, stride_of)
-                if first:
-                    for k in range(psi.shape[0]):
-                        psi[k] = tab[idx[k]]
-                else:
-                    for k in range(psi.shape[0]):
-                        psi[k] *= tab[idx[k]]
+                q = _binary_tail(union, card)
+                idx = scratch[: psi.shape[0] >> q]
+                a, b = _fill_index(union, union.shape[0] - q, scope, card, idx, stride_of)
+                _gather(psi, tab, idx, q, a, b, first)
             first = False
             t = nxt[t]
         if first:
