@@ -34,6 +34,7 @@ __all__ = [
     "chain_factors",
     "chain_head",
     "chain_links",
+    "exp_pair",
     "finding_table",
     "fold_if_irrelevant",
     "fold_private",
@@ -44,6 +45,31 @@ __all__ = [
 
 #: The kernels compiled in (see ``_jit.py``).
 KERNEL_SOURCES_SHA256 = "c71007a8ed2c30c9"
+
+
+@numba.njit(cache=NUMBA_CACHE, inline="always")
+def exp_pair(x):
+    """Return ``(exp(x), -expm1(x))`` for ``x <= 0``, with one call to libm at most.
+
+    ``1 + expm1(x)`` is as accurate as ``exp(x)`` while it is at least 1/2 (no
+    cancellation), which it is for most of the engine's arguments (small
+    probabilities of firing); below, ``exp`` is called. The second value is never
+    ``1 - exp(x)``, which would lose a small probability's digits.
+
+    Examples
+    --------
+    >>> exp_pair(0.0)
+    (1.0, 0.0)
+    >>> s, f = exp_pair(-1e-12)
+    >>> f == -math.expm1(-1e-12) and abs(s - math.exp(-1e-12)) <= 1e-16
+    True
+    """
+    if x == 0.0:
+        return 1.0, 0.0
+    em = math.expm1(x)
+    if em > -0.5:
+        return 1.0 + em, -em
+    return math.exp(x), -em
 
 
 @numba.njit(cache=NUMBA_CACHE, inline="always")
@@ -76,8 +102,7 @@ def cause_table(c, parents, card, n_causes, log_absent, log_surv, slots, log_u, 
     slot_of, q, not_q, surv, not_surv, protective = slots
     half = table.shape[0] // 2
     silent, fires = table[:half], table[half:]
-    silent[0] = math.exp(log_absent)
-    fires[0] = -math.expm1(log_absent)
+    silent[0], fires[0] = exp_pair(log_absent)
     protected = False
     length = 1
     for j in range(parents.shape[0]):
@@ -87,14 +112,14 @@ def cause_table(c, parents, card, n_causes, log_absent, log_surv, slots, log_u, 
         length *= card[parents[j]]
     u = math.exp(log_u)
     if not protected:  # one survival for every entry
-        keep, stop = math.exp(log_surv), -math.expm1(log_surv)
+        keep, stop = exp_pair(log_surv)
         for i in range(half):
             silent[i] = silent[i] * keep + stop
             fires[i] *= keep * u
         return
     keep = np.empty(half)
     stop = np.empty(half)
-    keep[0], stop[0] = math.exp(log_surv), -math.expm1(log_surv)
+    keep[0], stop[0] = exp_pair(log_surv)
     length = 1
     for j in range(parents.shape[0]):
         r = parents[j] - n_causes
@@ -117,11 +142,11 @@ def slot_terms(slot_inh, slot_surv):
 @numba.njit(cache=NUMBA_CACHE)
 def unary(log_absent, log_surv, log_u):
     """(P(c absent | observed roots), P(c present | observed roots) x negative evidence)."""
+    absent, present = exp_pair(log_absent)
     if log_surv == 0.0:  # no protective factor acts: the same numbers, fewer exps
-        return math.exp(log_absent), -math.expm1(log_absent) * math.exp(log_u)
-    p1 = -math.expm1(log_absent) * math.exp(log_surv)
-    p0 = math.exp(log_absent) * math.exp(log_surv) - math.expm1(log_surv)
-    return p0, p1 * math.exp(log_u)
+        return absent, present * math.exp(log_u)
+    keep, stop = exp_pair(log_surv)
+    return absent * keep + stop, present * keep * math.exp(log_u)
 
 
 @numba.njit(cache=NUMBA_CACHE, inline="always")
@@ -133,12 +158,10 @@ def _fire_tables(w_f, parents, log_q, silent, fires):
     ``silent * P(it stays silent)``, sums and products of non-negative numbers, with two
     calls to ``exp`` a parent instead of one for each of the ``2**n`` states.
     """
-    silent[0] = math.exp(log_q)
-    fires[0] = -math.expm1(log_q)
+    silent[0], fires[0] = exp_pair(log_q)
     length = 1
     for j in range(parents.shape[0]):
-        stays = math.exp(w_f[parents[j]])
-        fire = -math.expm1(w_f[parents[j]])
+        stays, fire = exp_pair(w_f[parents[j]])
         for i in range(length - 1, -1, -1):
             s, f = silent[i], fires[i]
             silent[2 * i], fires[2 * i] = s, f
@@ -251,8 +274,7 @@ def cause_chain(
     term depends on them). Every entry is a sum of non-negative terms.
     """
     k = parents.shape[0]
-    keep = math.exp(log_surv)  # P(not stopped by a protective factor)
-    stop = -math.expm1(log_surv)
+    keep, stop = exp_pair(log_surv)  # P(not stopped by a protective factor), and not
     weight_on = keep * math.exp(log_u)
     for j in range(k):
         r = parents[j] - n_causes
@@ -268,10 +290,9 @@ def cause_chain(
             slot = slot_of[r, s]
             log_q = slot_inh[slot, c] if slot >= 0 else 0.0
             if j == 0:  # (r1, y1): y1 = leak or r1 fires
-                tab[2 * s] = math.exp(log_absent + log_q)
-                tab[2 * s + 1] = -math.expm1(log_absent + log_q)
+                tab[2 * s], tab[2 * s + 1] = exp_pair(log_absent + log_q)
             elif j < k - 1:  # (rj, y(j-1), yj)
-                tab[4 * s], tab[4 * s + 1] = math.exp(log_q), -math.expm1(log_q)
+                tab[4 * s], tab[4 * s + 1] = exp_pair(log_q)
                 tab[4 * s + 2], tab[4 * s + 3] = 0.0, 1.0
             else:  # (rk, y(k-1), c)
                 tab[4 * s] = math.exp(log_q + log_surv) + stop
