@@ -131,7 +131,7 @@ CHAIN_MIN_PARENTS = CHAIN_GROUP + 2
 #: Scratch memory of the threads scoring cases, kept between calls (``_workspace.py``).
 _WORKSPACES = WorkspacePool()
 #: The kernels compiled in (see ``_jit.py``).
-KERNEL_SOURCES_SHA256 = "6f547972dc883c06"
+KERNEL_SOURCES_SHA256 = "354beea73cf2a489"
 
 # The steps' functions below are inlined into :func:`_infer_case` by numba
 # (``inline="always"``): each is called once per case or component, yet a call between
@@ -142,11 +142,13 @@ KERNEL_SOURCES_SHA256 = "6f547972dc883c06"
 
 #: What steps 1-3 learn about one case, for the builders of each component: the
 #: per-cause numbers (``log_absent``, ``log_surv``, ``log_u``), the latent roots, each
-#: cause's latent-parent count and role (``private``, ``leaf``, ``chained``), and for each
+#: cause's latent-parent count and list (``lat[lat_at[c] : lat_at[c + 1]]``, root ids)
+#: and role (``private``, ``leaf``, ``chained``), and for each
 #: positive finding its id, shared-parent count and component.
 CaseState = namedtuple(
     "CaseState",
-    "log_absent log_surv log_u latent n_latent_par private leaf chained positives pos_par pos_root",
+    "log_absent log_surv log_u latent n_latent_par lat_at lat private leaf chained positives "
+    "pos_par pos_root",
 )
 
 
@@ -219,8 +221,9 @@ def _roles(positives, latent, log_absent, log_surv, log_u, m, ws):
     """Step 3: which latent roots stay, and which causes are private to one finding or leaves.
 
     Folds the latent roots of barren causes (see :func:`~diffdx._noisy_or.fold_if_irrelevant`) and
-    returns each cause's count of latent parents, whether it is private and whether it is
-    a leaf (no positive finding, and at most ``CHAIN_MIN_PARENTS`` latent parents).
+    returns each cause's count and list of latent parents, whether it is private and
+    whether it is a leaf (no positive finding, and at most ``CHAIN_MIN_PARENTS`` latent
+    parents).
     """
     cause_root, par_at, par, cr_at, cr = m[6], m[14], m[15], m[16], m[17]
     add_log_absent, add_log_surv, rc_at, rc = m[12], m[13], m[18], m[19]
@@ -238,42 +241,46 @@ def _roles(positives, latent, log_absent, log_surv, log_u, m, ws):
             r, barren, add_log_absent, add_log_surv, rc_at, rc, log_absent, log_surv
         ):
             latent[r] = False
-    n_latent_par = full_ints(ws, n_causes, 0)
+    n_latent_par = take_ints(ws, n_causes)
+    lat_at = take_ints(ws, n_causes + 1)  # cause c's latent parents: lat[lat_at[c]:...]
+    lat = take_ints(ws, cr.shape[0])
+    k = 0
     for c in range(n_causes):
+        lat_at[c] = k
         for r_at in range(cr_at[c], cr_at[c + 1]):
             r = cr[r_at]
             if latent[r]:
-                n_latent_par[c] += 1
+                lat[k] = r
+                k += 1
+        n_latent_par[c] = k - lat_at[c]
+    lat_at[n_causes] = k
     private = take_flags(ws, n_causes)
     leaf = take_flags(ws, n_causes)
     for c in range(n_causes):
         private[c] = n_pos_of[c] == 1 and n_latent_par[c] == 0
         leaf[c] = n_pos_of[c] == 0 and 0 < n_latent_par[c] <= CHAIN_MIN_PARENTS
-    return n_latent_par, private, leaf
+    return n_latent_par, lat_at, lat, private, leaf
 
 
 @numba.njit(cache=NUMBA_CACHE, inline="always")
-def _components(positives, latent, n_latent_par, m, ws):
+def _components(positives, lat_at, lat, m, ws):
     """Union-find over causes (0..C-1) and latent roots (C..C+R-1) that must be eliminated.
 
     A cause is in the elimination when it has a latent parent or a positive finding;
     it is joined to its latent parents and to the other parents of its positive findings.
     """
-    cause_root, par_at, par, cr_at, cr = m[6], m[14], m[15], m[16], m[17]
+    cause_root, par_at, par = m[6], m[14], m[15]
     n_causes, n_roots = cause_root.shape
     parent = take_ints(ws, n_causes + n_roots)
     for x in range(n_causes + n_roots):
         parent[x] = x
     in_ve = full_flags(ws, n_causes + n_roots, False)
     for c in range(n_causes):
-        if n_latent_par[c] > 0:
+        for k in range(lat_at[c], lat_at[c + 1]):
             in_ve[c] = True
-            for r_at in range(cr_at[c], cr_at[c + 1]):
-                r = cr[r_at]
-                if latent[r]:
-                    in_ve[n_causes + r] = True
-                    a, b = _find(parent, c), _find(parent, n_causes + r)
-                    parent[a] = b
+            in_ve[n_causes + lat[k]] = True
+            a, b = _find(parent, c), _find(parent, n_causes + lat[k])
+            parent[a] = b
     for f in positives:
         first = -1
         for c_at in range(par_at[f], par_at[f + 1]):
@@ -288,13 +295,13 @@ def _components(positives, latent, n_latent_par, m, ws):
 
 
 @numba.njit(cache=NUMBA_CACHE, inline="always")
-def _chain_plan(positives, latent, n_latent_par, private, parent, m, ws):
+def _chain_plan(positives, n_latent_par, lat_at, lat, private, parent, m, ws):
     """Plan the chains (:func:`~diffdx._noisy_or.chain_factors`): which factors, how many variables.
 
     Returns, for each positive finding, its shared (non-private) parents and component;
     which causes have their CPT chained; and the number of chain variables.
     """
-    cause_root, par_at, par, cr_at, cr, protective = m[6], m[14], m[15], m[16], m[17], m[21]
+    cause_root, par_at, par, protective = m[6], m[14], m[15], m[21]
     n_causes = cause_root.shape[0]
     n_pos = positives.shape[0]
     pos_par = full_ints(ws, n_pos, 0)
@@ -311,25 +318,23 @@ def _chain_plan(positives, latent, n_latent_par, private, parent, m, ws):
             n_chain += chain_links(pos_par[j]) - 1
     # A cause with many latent parents has its CPT chained too, unless a latent parent is
     # protective (its survival term would depend on that parent).
-    chained = take_flags(ws, n_causes)
+    chained = full_flags(ws, n_causes, False)
     for c in range(n_causes):
-        protected = False
-        for r_at in range(cr_at[c], cr_at[c + 1]):
-            r = cr[r_at]
-            protected = protected or (latent[r] and protective[c, r])
-        chained[c] = n_latent_par[c] > CHAIN_MIN_PARENTS and not protected
-        if chained[c]:
-            n_chain += n_latent_par[c] - 1
+        if n_latent_par[c] > CHAIN_MIN_PARENTS:
+            chained[c] = True
+            for k in range(lat_at[c], lat_at[c + 1]):
+                chained[c] = chained[c] and not protective[c, lat[k]]
+            if chained[c]:
+                n_chain += n_latent_par[c] - 1
     return pos_par, pos_root, chained, n_chain
 
 
 @numba.njit(cache=NUMBA_CACHE, inline="always")
-def _cpt_size(c, latent, card, cr_at, cr):
+def _cpt_size(c, lat_at, lat, card):
     """Entries of cause ``c``'s table over itself and its latent parents."""
     size = 2
-    for r_at in range(cr_at[c], cr_at[c + 1]):
-        if latent[cr[r_at]]:
-            size *= card[cr[r_at]]
+    for k in range(lat_at[c], lat_at[c + 1]):
+        size *= card[lat[k]]
     return size
 
 
@@ -341,10 +346,10 @@ def _collect(root, parent, in_ve, done, case, variables, leaves, m, ws):
     the number of leaves and the factor store, each buffer allocated once at its final
     size (or more).
     """
-    latent, n_latent_par = case.latent, case.n_latent_par
+    n_latent_par, lat_at, lat = case.n_latent_par, case.lat_at, case.lat
     private, leaf, chained = case.private, case.leaf, case.chained
     positives, pos_par, pos_root = case.positives, case.pos_par, case.pos_root
-    card, cause_root, cr_at, cr = m[0], m[6], m[16], m[17]
+    card, cause_root = m[0], m[6]
     n_causes, n_roots = cause_root.shape
     n_var = 0
     n_leaf = 0
@@ -362,7 +367,7 @@ def _collect(root, parent, in_ve, done, case, variables, leaves, m, ws):
                 n_leaf += 1
                 n_fac += 1
                 sc_total += n_latent_par[x]
-                tb_total += _cpt_size(x, latent, card, cr_at, cr)
+                tb_total += _cpt_size(x, lat_at, lat, card)
                 continue
             variables[n_var] = x
             n_var += 1
@@ -372,13 +377,11 @@ def _collect(root, parent, in_ve, done, case, variables, leaves, m, ws):
                 n_fac += k - 1
                 n_chain_vars += k - 1
                 sc_total += 3 * k - 1
-                for r_at in range(cr_at[x], cr_at[x + 1]):
-                    r = cr[r_at]
-                    if latent[r]:
-                        tb_total += 4 * card[r]
+                for r_at in range(lat_at[x], lat_at[x + 1]):
+                    tb_total += 4 * card[lat[r_at]]
             elif x < n_causes:
                 sc_total += 1 + n_latent_par[x]
-                tb_total += _cpt_size(x, latent, card, cr_at, cr)
+                tb_total += _cpt_size(x, lat_at, lat, card)
             else:
                 sc_total += 1
                 tb_total += card[x - n_causes]
@@ -412,13 +415,12 @@ def _collect(root, parent, in_ve, done, case, variables, leaves, m, ws):
 
 
 @numba.njit(cache=NUMBA_CACHE, inline="always")
-def _latent_parents(c, latent, cr_at, cr, n_causes, out):
+def _latent_parents(c, lat_at, lat, n_causes, out):
     """Write cause ``c``'s latent parents (variable ids) into ``out``."""
     j = 0
-    for r_at in range(cr_at[c], cr_at[c + 1]):
-        if latent[cr[r_at]]:
-            out[j] = n_causes + cr[r_at]
-            j += 1
+    for k in range(lat_at[c], lat_at[c + 1]):
+        out[j] = n_causes + lat[k]
+        j += 1
 
 
 @numba.njit(cache=NUMBA_CACHE, inline="always")
@@ -428,10 +430,9 @@ def _add_cause_factors(n_base, variables, case, card_all, next_var, store, m, ws
     Chained CPTs append their chain variables to ``variables``; returns the number of
     variables listed and the next free variable id.
     """
-    latent, n_latent_par, chained = case.latent, case.n_latent_par, case.chained
+    n_latent_par, lat_at, lat, chained = case.n_latent_par, case.lat_at, case.lat, case.chained
     log_absent, log_surv, log_u = case.log_absent, case.log_surv, case.log_u
     card, root_prior, slot_of, slot_inh = m[0], m[1], m[2], m[3]
-    cr_at, cr = m[16], m[17]
     slots = (slot_of, m[22], m[23], m[24], m[25], m[21])
     n_causes = m[6].shape[0]
     n_var = n_base
@@ -445,7 +446,7 @@ def _add_cause_factors(n_base, variables, case, card_all, next_var, store, m, ws
             continue
         if chained[x]:
             parents = take_ints(ws, n_latent_par[x])
-            _latent_parents(x, latent, cr_at, cr, n_causes, parents)
+            _latent_parents(x, lat_at, lat, n_causes, parents)
             cause_chain(
                 x,
                 parents,
@@ -464,10 +465,10 @@ def _add_cause_factors(n_base, variables, case, card_all, next_var, store, m, ws
                 n_var += 1
             next_var += n_latent_par[x] - 1
             continue
-        scope, tab = new_factor(store, 1 + n_latent_par[x], _cpt_size(x, latent, card, cr_at, cr))
+        scope, tab = new_factor(store, 1 + n_latent_par[x], _cpt_size(x, lat_at, lat, card))
         scope[0] = x
         parents = scope[1:]
-        _latent_parents(x, latent, cr_at, cr, n_causes, parents)
+        _latent_parents(x, lat_at, lat, n_causes, parents)
         la, ls, lu = log_absent[x], log_surv[x], log_u[x]
         cause_table(x, parents, card_all, n_causes, la, ls, slots, lu, tab)
     return n_var, next_var
@@ -484,18 +485,18 @@ def _add_leaf_factors(n_leaf, leaves, case, card_all, store, m, leaf_factor, lea
     one. Right after its table, the store keeps ``P(c present | roots, its evidence)``
     for :func:`_leaf_posteriors`; ``leaf_factor`` and ``leaf_ratio_at`` say where.
     """
-    latent, n_latent_par = case.latent, case.n_latent_par
+    n_latent_par, lat_at, lat = case.n_latent_par, case.lat_at, case.lat
     log_absent, log_surv, log_u = case.log_absent, case.log_surv, case.log_u
-    card, cr_at, cr = m[0], m[16], m[17]
+    card = m[0]
     slots = (m[2], m[22], m[23], m[24], m[25], m[21])
     n_causes = m[6].shape[0]
     fs_at, fs_len, ft_at, ft_len, sc, tb, cur = store
     for j in range(n_leaf):
         x = leaves[j]
-        size = _cpt_size(x, latent, card, cr_at, cr)
+        size = _cpt_size(x, lat_at, lat, card)
         half = size // 2
         scope, tab = new_factor(store, n_latent_par[x], size)
-        _latent_parents(x, latent, cr_at, cr, n_causes, scope)
+        _latent_parents(x, lat_at, lat, n_causes, scope)
         la, ls, lu = log_absent[x], log_surv[x], log_u[x]
         cause_table(x, scope, card_all, n_causes, la, ls, slots, lu, tab)
         for k in range(half):  # (absent, present) -> (their sum, P(present | roots, evidence))
@@ -706,8 +707,10 @@ def _infer_case(root_ev, finding_ev, m, out, max_bytes, ws):
     # 1-2. Observed roots and negative findings become per-cause numbers.
     log_pe, log_absent, log_surv, latent, log_u, positives = _observe(root_ev, finding_ev, m, ws)
     # 3. Barren causes absorb their latent roots; private causes are found.
-    n_latent_par, private, leaf = _roles(positives, latent, log_absent, log_surv, log_u, m, ws)
-    parent, in_ve = _components(positives, latent, n_latent_par, m, ws)
+    n_latent_par, lat_at, lat, private, leaf = _roles(
+        positives, latent, log_absent, log_surv, log_u, m, ws
+    )
+    parent, in_ve = _components(positives, lat_at, lat, m, ws)
     # 4. Closed form for causes outside every component.
     for c in range(n_causes):
         if not in_ve[c]:
@@ -718,7 +721,7 @@ def _infer_case(root_ev, finding_ev, m, out, max_bytes, ws):
     # 5. Each component: build its factors, calibrate, read the posteriors. Chains add
     #    binary variables after the causes and roots.
     pos_par, pos_root, chained, n_chain = _chain_plan(
-        positives, latent, n_latent_par, private, parent, m, ws
+        positives, n_latent_par, lat_at, lat, private, parent, m, ws
     )
     owned_case = CaseState(
         log_absent,
@@ -726,6 +729,8 @@ def _infer_case(root_ev, finding_ev, m, out, max_bytes, ws):
         log_u,
         latent,
         n_latent_par,
+        lat_at,
+        lat,
         private,
         leaf,
         chained,
