@@ -441,6 +441,11 @@ def elimination_order(variables, n_fac, fs_at, fs_len, sc, card, n_vars, ws):
     and the one with fewer entries is kept: on cases with 11 or more positive findings,
     that halves the mean time and makes the worst case 5 times faster.
     """
+    n = variables.shape[0]
+    if n == 1 or (n == 2 and card[variables[0]] <= card[variables[1]]):
+        order = take_ints(ws, n)  # the greedy order, without a graph: ties go to the first
+        order[:] = variables
+        return order
     adj_bits, sizes = _interaction_graph(variables, n_fac, fs_at, fs_len, sc, card, n_vars, ws)
     local, total = greedy_order(adj_bits, sizes, False, ws)
     if total > FILL_ORDER_ABOVE:
