@@ -43,7 +43,7 @@ __all__ = [
 ]
 
 #: The kernels compiled in (see ``_jit.py``).
-KERNEL_SOURCES_SHA256 = "c71007a8ed2c30c9"
+KERNEL_SOURCES_SHA256 = "d6764b10f317205e"
 
 #: Largest clique table (entries) one elimination step may build.
 MAX_TABLE_SIZE = 1 << 24
@@ -52,7 +52,7 @@ MAX_TABLE_SIZE = 1 << 24
 FILL_ORDER_ABOVE = 20000.0
 
 
-@numba.njit(cache=NUMBA_CACHE, inline="always")
+@numba.njit(cache=NUMBA_CACHE, error_model="numpy", inline="always")
 def calibration_bytes(n_beliefs, n_messages, max_clique, max_message):
     """Bytes :func:`calibrate` allocates for cliques and messages of these sizes (entries).
 
@@ -62,7 +62,7 @@ def calibration_bytes(n_beliefs, n_messages, max_clique, max_message):
     return 8 * (n_beliefs + n_messages + max_clique + 2 * max_message)
 
 
-@numba.njit(cache=NUMBA_CACHE, inline="always")
+@numba.njit(cache=NUMBA_CACHE, error_model="numpy", inline="always")
 def _fill_index(union, n, scope, card, out, stride_of):
     """For each entry of a table over ``union[:n]``, write its index in a table over ``scope``.
 
@@ -102,7 +102,7 @@ def _fill_index(union, n, scope, card, out, stride_of):
     return a, b
 
 
-@numba.njit(cache=NUMBA_CACHE, inline="always")
+@numba.njit(cache=NUMBA_CACHE, error_model="numpy", inline="always")
 def _binary_tail(union, card):
     """How many of ``union``'s last variables (its fastest digits), at most two, are binary.
 
@@ -116,7 +116,7 @@ def _binary_tail(union, card):
     return q
 
 
-@numba.njit(cache=NUMBA_CACHE, inline="always")
+@numba.njit(cache=NUMBA_CACHE, error_model="numpy", inline="always")
 def _gather(psi, tab, idx, q, a, b, first):
     """Set (``first``) or multiply each entry of ``psi`` by its entry of ``tab``.
 
@@ -154,7 +154,7 @@ def _gather(psi, tab, idx, q, a, b, first):
                 psi[k] *= tab[idx[k]]
 
 
-@numba.njit(cache=NUMBA_CACHE, inline="always")
+@numba.njit(cache=NUMBA_CACHE, error_model="numpy", inline="always")
 def _leading(union, scope):
     """Whether ``scope`` is the first ``len(scope)`` variables of ``union``, in order."""
     if scope.shape[0] > union.shape[0]:
@@ -165,7 +165,7 @@ def _leading(union, scope):
     return True
 
 
-@numba.njit(cache=NUMBA_CACHE, inline="always")
+@numba.njit(cache=NUMBA_CACHE, error_model="numpy", inline="always")
 def project(table, union, card, scope, out, scratch, stride_of):
     """Add each entry of ``table`` (over ``union``) into ``out`` (over ``scope``, a subset).
 
@@ -190,7 +190,7 @@ def project(table, union, card, scope, out, scratch, stride_of):
             out[x] += table[k]
 
 
-@numba.njit(cache=NUMBA_CACHE, inline="always")
+@numba.njit(cache=NUMBA_CACHE, error_model="numpy", inline="always")
 def _largest(a):
     """Return the largest entry of a non-empty array.
 
@@ -211,7 +211,7 @@ def _largest(a):
     return m2 if not m2 <= m0 else m0
 
 
-@numba.njit(cache=NUMBA_CACHE, inline="always")
+@numba.njit(cache=NUMBA_CACHE, error_model="numpy", inline="always")
 def _sum(a):
     """Return the sum of an array, taken in four running sums (see :func:`_largest`)."""
     s0 = s1 = s2 = s3 = 0.0
@@ -226,7 +226,7 @@ def _sum(a):
     return (s0 + s1) + (s2 + s3)
 
 
-@numba.njit(cache=NUMBA_CACHE, inline="always")
+@numba.njit(cache=NUMBA_CACHE, error_model="numpy", inline="always")
 def _sort_small(a):
     """Sort a short int array in place (insertion sort: no set-up cost)."""
     for i in range(1, a.shape[0]):
@@ -238,7 +238,7 @@ def _sort_small(a):
         a[j + 1] = x
 
 
-@numba.njit(cache=NUMBA_CACHE)
+@numba.njit(cache=NUMBA_CACHE, error_model="numpy")
 def _interaction_graph(variables, n_fac, fs_at, fs_len, sc, card, n_vars, ws):
     """Neighbour bit sets (local indices) of the variables that share a factor, and cards.
 
@@ -272,7 +272,7 @@ def _interaction_graph(variables, n_fac, fs_at, fs_len, sc, card, n_vars, ws):
     return rows, sizes
 
 
-@numba.njit(cache=NUMBA_CACHE)
+@numba.njit(cache=NUMBA_CACHE, error_model="numpy")
 def adjacency_bits(adj):
     """Neighbour bit sets of a boolean adjacency matrix, as :func:`greedy_order` takes."""
     n = adj.shape[0]
@@ -284,7 +284,7 @@ def adjacency_bits(adj):
     return rows
 
 
-@numba.njit(cache=NUMBA_CACHE, inline="always")
+@numba.njit(cache=NUMBA_CACHE, error_model="numpy", inline="always")
 def _popcount(x):
     """Count the set bits of a uint64 (SWAR: no loop over bits); return an int64."""
     x = x - ((x >> np.uint64(1)) & np.uint64(0x5555555555555555))
@@ -294,7 +294,7 @@ def _popcount(x):
     return np.int64((x * np.uint64(0x0101010101010101)) >> np.uint64(56))
 
 
-@numba.njit(cache=NUMBA_CACHE, inline="always")
+@numba.njit(cache=NUMBA_CACHE, error_model="numpy", inline="always")
 def _count_outside(rows, a, b, skip):
     """How many neighbours of ``a``, other than ``skip``, are not neighbours of ``b``."""
     count = 0
@@ -305,13 +305,13 @@ def _count_outside(rows, a, b, skip):
     return count
 
 
-@numba.njit(cache=NUMBA_CACHE, inline="always")
+@numba.njit(cache=NUMBA_CACHE, error_model="numpy", inline="always")
 def _has(rows, a, x):
     """Whether bit ``x`` of row ``a`` is set."""
     return (rows[a, x >> 6] >> np.uint64(x & 63)) & np.uint64(1) != 0
 
 
-@numba.njit(cache=NUMBA_CACHE, inline="always")
+@numba.njit(cache=NUMBA_CACHE, error_model="numpy", inline="always")
 def _set(rows, a, x, on):
     """Set (``on``) or clear bit ``x`` of row ``a``."""
     bit = np.uint64(1) << np.uint64(x & 63)
@@ -321,7 +321,7 @@ def _set(rows, a, x, on):
         rows[a, x >> 6] &= ~bit
 
 
-@numba.njit(cache=NUMBA_CACHE, inline="always")
+@numba.njit(cache=NUMBA_CACHE, error_model="numpy", inline="always")
 def _members(rows, a, out):
     """Write the set bits of row ``a`` into ``out``, in increasing order; return how many."""
     k = 0
@@ -335,7 +335,7 @@ def _members(rows, a, out):
     return k
 
 
-@numba.njit(cache=NUMBA_CACHE)
+@numba.njit(cache=NUMBA_CACHE, error_model="numpy")
 def greedy_order(adj_bits, card, fill_first, ws):
     """Greedy elimination order, and the total size of its cliques (entries).
 
@@ -432,7 +432,7 @@ def greedy_order(adj_bits, card, fill_first, ws):
     return order, total
 
 
-@numba.njit(cache=NUMBA_CACHE)
+@numba.njit(cache=NUMBA_CACHE, error_model="numpy")
 def elimination_order(variables, n_fac, fs_at, fs_len, sc, card, n_vars, ws):
     """Greedy elimination order on the interaction graph of the factors.
 
@@ -458,7 +458,7 @@ def elimination_order(variables, n_fac, fs_at, fs_len, sc, card, n_vars, ws):
     return order
 
 
-@numba.njit(cache=NUMBA_CACHE)
+@numba.njit(cache=NUMBA_CACHE, error_model="numpy")
 def calibrate(
     n_fac, fs_at, fs_len, ft_at, ft_len, sc, sc_used, tb, order, card, n_vars, max_bytes, wanted, ws
 ):
@@ -720,7 +720,7 @@ def calibrate(
     )
 
 
-@numba.njit(cache=NUMBA_CACHE, inline="always")
+@numba.njit(cache=NUMBA_CACHE, error_model="numpy", inline="always")
 def marginal_of_first(bel, cb_at, card_first, i, total):
     """P(first variable of clique ``i`` = 1 | evidence), from its calibrated belief."""
     size = cb_at[i + 1] - cb_at[i]

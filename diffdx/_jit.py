@@ -6,6 +6,10 @@ jitted module records ``KERNEL_SOURCES_SHA256``, the :func:`sources_digest` of t
 modules it compiles in: editing one of them changes the recorded value (a test checks
 it is current), hence the module's file, hence its cache key, instead of loading stale
 code.
+
+The kernels compile with numpy's error model (``error_model="numpy"``): a division by
+zero gives inf or nan instead of raising, so loops with a division can be vectorised.
+Every division in them is guarded or cannot divide by zero.
 """
 
 from __future__ import annotations

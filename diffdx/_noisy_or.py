@@ -44,10 +44,10 @@ __all__ = [
 ]
 
 #: The kernels compiled in (see ``_jit.py``).
-KERNEL_SOURCES_SHA256 = "c71007a8ed2c30c9"
+KERNEL_SOURCES_SHA256 = "d6764b10f317205e"
 
 
-@numba.njit(cache=NUMBA_CACHE, inline="always")
+@numba.njit(cache=NUMBA_CACHE, error_model="numpy", inline="always")
 def exp_pair(x):
     """Return ``(exp(x), -expm1(x))`` for ``x <= 0``, with one call to libm at most.
 
@@ -72,7 +72,7 @@ def exp_pair(x):
     return math.exp(x), -em
 
 
-@numba.njit(cache=NUMBA_CACHE, inline="always")
+@numba.njit(cache=NUMBA_CACHE, error_model="numpy", inline="always")
 def _double(stay, gone, length, slot_of, r, n_states, terms, complements, c):
     """Extend a pair of tables over ``length`` parent states by one more parent, root ``r``.
 
@@ -89,7 +89,7 @@ def _double(stay, gone, length, slot_of, r, n_states, terms, complements, c):
             gone[i * n_states + st] = b + a * f
 
 
-@numba.njit(cache=NUMBA_CACHE)
+@numba.njit(cache=NUMBA_CACHE, error_model="numpy")
 def cause_table(c, parents, card, n_causes, log_absent, log_surv, slots, log_u, table):
     """Write into ``table`` P(c | its latent parent roots) x negative evidence, over (c, roots).
 
@@ -139,7 +139,7 @@ def slot_terms(slot_inh, slot_surv):
     return np.exp(slot_inh), -np.expm1(slot_inh), np.exp(slot_surv), -np.expm1(slot_surv)
 
 
-@numba.njit(cache=NUMBA_CACHE)
+@numba.njit(cache=NUMBA_CACHE, error_model="numpy")
 def unary(log_absent, log_surv, log_u):
     """(P(c absent | observed roots), P(c present | observed roots) x negative evidence)."""
     absent, present = exp_pair(log_absent)
@@ -149,7 +149,7 @@ def unary(log_absent, log_surv, log_u):
     return absent * keep + stop, present * keep * math.exp(log_u)
 
 
-@numba.njit(cache=NUMBA_CACHE, inline="always")
+@numba.njit(cache=NUMBA_CACHE, error_model="numpy", inline="always")
 def _fire_tables(w_f, parents, log_q, silent, fires):
     """Write P(nothing fires) and P(something fires) for each state of ``parents``.
 
@@ -169,7 +169,7 @@ def _fire_tables(w_f, parents, log_q, silent, fires):
         length *= 2
 
 
-@numba.njit(cache=NUMBA_CACHE)
+@numba.njit(cache=NUMBA_CACHE, error_model="numpy")
 def finding_table(w_f, scope, log_q, mult, table, ws):
     """Write into ``table`` the noisy-OR P(f present | shared parents).
 
@@ -182,7 +182,7 @@ def finding_table(w_f, scope, log_q, mult, table, ws):
         table[i] *= mult
 
 
-@numba.njit(cache=NUMBA_CACHE)
+@numba.njit(cache=NUMBA_CACHE, error_model="numpy")
 def chain_head(w_f, group, log_q, mult, table, ws):
     """Write into ``table`` the factor over (group..., y1): y1 = leak or a cause in it fires.
 
@@ -197,7 +197,7 @@ def chain_head(w_f, group, log_q, mult, table, ws):
         table[2 * i + 1] = mult * fires[i]
 
 
-@numba.njit(cache=NUMBA_CACHE)
+@numba.njit(cache=NUMBA_CACHE, error_model="numpy")
 def new_factor(store, scope_len, table_len):
     """Reserve the next factor of ``store`` (see ``_elimination``); return its views."""
     fs_at, fs_len, ft_at, ft_len, sc, tb, cur = store
@@ -209,13 +209,13 @@ def new_factor(store, scope_len, table_len):
     return sc[fs_at[t] : fs_at[t] + scope_len], tb[ft_at[t] : ft_at[t] + table_len]
 
 
-@numba.njit(cache=NUMBA_CACHE)
+@numba.njit(cache=NUMBA_CACHE, error_model="numpy")
 def chain_links(n):
     """How many links a chain over ``n`` parents has (``CHAIN_GROUP`` parents a link)."""
     return (n + CHAIN_GROUP - 1) // CHAIN_GROUP
 
 
-@numba.njit(cache=NUMBA_CACHE)
+@numba.njit(cache=NUMBA_CACHE, error_model="numpy")
 def chain_factors(w_f, scope, first_var, log_q, mult, store, ws):
     """Add a positive finding's noisy-OR to ``store`` as a chain of small factors.
 
@@ -260,7 +260,7 @@ def chain_factors(w_f, scope, first_var, log_q, mult, store, ws):
                 tab[4 * idx + 3] = 1.0
 
 
-@numba.njit(cache=NUMBA_CACHE)
+@numba.njit(cache=NUMBA_CACHE, error_model="numpy")
 def cause_chain(
     c, parents, card, n_causes, log_absent, log_surv, slot_of, slot_inh, log_u, first_var, store
 ):
@@ -301,7 +301,7 @@ def cause_chain(
                 tab[4 * s + 3] = weight_on
 
 
-@numba.njit(cache=NUMBA_CACHE)
+@numba.njit(cache=NUMBA_CACHE, error_model="numpy")
 def fold_private(f, clamp, parents, w, private, log_absent, log_surv, log_u, log_leak):
     """Leak (log) and multiplier of finding f with its private causes summed out.
 
@@ -322,7 +322,7 @@ def fold_private(f, clamp, parents, w, private, log_absent, log_surv, log_u, log
     return log_q, mult
 
 
-@numba.njit(cache=NUMBA_CACHE)
+@numba.njit(cache=NUMBA_CACHE, error_model="numpy")
 def barren_folds(card, root_prior, slot_of, slot_inh, slot_surv, cause_root):
     """Compute what marginalising each root into each of its causes adds to ``la``, ``ls``.
 
@@ -356,7 +356,7 @@ def barren_folds(card, root_prior, slot_of, slot_inh, slot_surv, cause_root):
     return add_log_absent, add_log_surv
 
 
-@numba.njit(cache=NUMBA_CACHE, inline="always")
+@numba.njit(cache=NUMBA_CACHE, error_model="numpy", inline="always")
 def fold_if_irrelevant(r, barren, add_log_absent, add_log_surv, rc_at, rc, log_absent, log_surv):
     """Marginalise latent root ``r`` into its causes if they are all barren; say if done.
 

@@ -94,7 +94,7 @@ def new_workspace(entries=WORKSPACE_ENTRIES):
     return tuple(buf[0] for buf in new_workspaces(1, entries))
 
 
-@numba.njit(cache=NUMBA_CACHE, inline="always")
+@numba.njit(cache=NUMBA_CACHE, error_model="numpy", inline="always")
 def workspace(stack, t):
     """Return workspace ``t`` of a stack from :func:`new_workspaces`, emptied and borrowed.
 
@@ -141,21 +141,21 @@ class WorkspacePool:
                 self._idle.append(stack)
 
 
-@numba.njit(cache=NUMBA_CACHE, inline="always")
+@numba.njit(cache=NUMBA_CACHE, error_model="numpy", inline="always")
 def mark(ws):
     """Return the workspace's stack pointers, for :func:`release`."""
     top = ws[4]
     return top[0], top[1], top[2], top[3]
 
 
-@numba.njit(cache=NUMBA_CACHE, inline="always")
+@numba.njit(cache=NUMBA_CACHE, error_model="numpy", inline="always")
 def release(ws, at):
     """Free every array taken from the workspace since :func:`mark` returned ``at``."""
     top = ws[4]
     top[0], top[1], top[2], top[3] = at
 
 
-@numba.njit(cache=NUMBA_CACHE, inline="always")
+@numba.njit(cache=NUMBA_CACHE, error_model="numpy", inline="always")
 def _take(buf, top, k, n):
     """Return ``n`` entries of ``buf`` from stack pointer ``top[k]`` on, or a fresh array."""
     at = top[k]
@@ -165,31 +165,31 @@ def _take(buf, top, k, n):
     return borrowed(buf[at : at + n])
 
 
-@numba.njit(cache=NUMBA_CACHE, inline="always")
+@numba.njit(cache=NUMBA_CACHE, error_model="numpy", inline="always")
 def take_floats(ws, n):
     """Return an uninitialised float64 array of ``n`` entries from the workspace."""
     return _take(ws[0], ws[4], 0, n)
 
 
-@numba.njit(cache=NUMBA_CACHE, inline="always")
+@numba.njit(cache=NUMBA_CACHE, error_model="numpy", inline="always")
 def take_ints(ws, n):
     """Return an uninitialised int64 array of ``n`` entries from the workspace."""
     return _take(ws[1], ws[4], 1, n)
 
 
-@numba.njit(cache=NUMBA_CACHE, inline="always")
+@numba.njit(cache=NUMBA_CACHE, error_model="numpy", inline="always")
 def take_flags(ws, n):
     """Return an uninitialised bool array of ``n`` entries from the workspace."""
     return _take(ws[2], ws[4], 2, n)
 
 
-@numba.njit(cache=NUMBA_CACHE, inline="always")
+@numba.njit(cache=NUMBA_CACHE, error_model="numpy", inline="always")
 def take_words(ws, n):
     """Return an uninitialised uint64 array of ``n`` entries from the workspace."""
     return _take(ws[3], ws[4], 3, n)
 
 
-@numba.njit(cache=NUMBA_CACHE, inline="always")
+@numba.njit(cache=NUMBA_CACHE, error_model="numpy", inline="always")
 def _fill(out, value):
     """Set every entry of ``out`` to ``value``; return ``out``."""
     for i in range(out.shape[0]):
@@ -197,19 +197,19 @@ def _fill(out, value):
     return out
 
 
-@numba.njit(cache=NUMBA_CACHE, inline="always")
+@numba.njit(cache=NUMBA_CACHE, error_model="numpy", inline="always")
 def full_floats(ws, n, value):
     """Return a float64 array of ``n`` entries, all ``value``, from the workspace."""
     return _fill(take_floats(ws, n), value)
 
 
-@numba.njit(cache=NUMBA_CACHE, inline="always")
+@numba.njit(cache=NUMBA_CACHE, error_model="numpy", inline="always")
 def full_ints(ws, n, value):
     """Return an int64 array of ``n`` entries, all ``value``, from the workspace."""
     return _fill(take_ints(ws, n), value)
 
 
-@numba.njit(cache=NUMBA_CACHE, inline="always")
+@numba.njit(cache=NUMBA_CACHE, error_model="numpy", inline="always")
 def full_flags(ws, n, value):
     """Return a bool array of ``n`` entries, all ``value``, from the workspace."""
     return _fill(take_flags(ws, n), value)

@@ -131,7 +131,7 @@ CHAIN_MIN_PARENTS = CHAIN_GROUP + 2
 #: Scratch memory of the threads scoring cases, kept between calls (``_workspace.py``).
 _WORKSPACES = WorkspacePool()
 #: The kernels compiled in (see ``_jit.py``).
-KERNEL_SOURCES_SHA256 = "4f72b5b969c73544"
+KERNEL_SOURCES_SHA256 = "6fd183481cb9feae"
 
 # The steps' functions below are inlined into :func:`_infer_case` by numba
 # (``inline="always"``): each is called once per case or component, yet a call between
@@ -152,7 +152,7 @@ CaseState = namedtuple(
 )
 
 
-@numba.njit(cache=NUMBA_CACHE, inline="always")
+@numba.njit(cache=NUMBA_CACHE, error_model="numpy", inline="always")
 def _find(parent, x):
     while parent[x] != x:
         parent[x] = parent[parent[x]]
@@ -160,7 +160,7 @@ def _find(parent, x):
     return x
 
 
-@numba.njit(cache=NUMBA_CACHE, inline="always")
+@numba.njit(cache=NUMBA_CACHE, error_model="numpy", inline="always")
 def _observe(root_ev, finding_ev, m, ws):
     """Fold observed roots and negative findings into per-cause numbers (steps 1-2).
 
@@ -216,7 +216,7 @@ def _observe(root_ev, finding_ev, m, ws):
     return log_pe, log_absent, log_surv, latent, log_u, positives
 
 
-@numba.njit(cache=NUMBA_CACHE, inline="always")
+@numba.njit(cache=NUMBA_CACHE, error_model="numpy", inline="always")
 def _roles(positives, latent, log_absent, log_surv, log_u, m, ws):
     """Step 3: which latent roots stay, and which causes are private to one finding or leaves.
 
@@ -262,7 +262,7 @@ def _roles(positives, latent, log_absent, log_surv, log_u, m, ws):
     return n_latent_par, lat_at, lat, private, leaf
 
 
-@numba.njit(cache=NUMBA_CACHE, inline="always")
+@numba.njit(cache=NUMBA_CACHE, error_model="numpy", inline="always")
 def _components(positives, lat_at, lat, m, ws):
     """Union-find over causes (0..C-1) and latent roots (C..C+R-1) that must be eliminated.
 
@@ -294,7 +294,7 @@ def _components(positives, lat_at, lat, m, ws):
     return parent, in_ve
 
 
-@numba.njit(cache=NUMBA_CACHE, inline="always")
+@numba.njit(cache=NUMBA_CACHE, error_model="numpy", inline="always")
 def _chain_plan(positives, n_latent_par, lat_at, lat, private, parent, m, ws):
     """Plan the chains (:func:`~diffdx._noisy_or.chain_factors`): which factors, how many variables.
 
@@ -329,7 +329,7 @@ def _chain_plan(positives, n_latent_par, lat_at, lat, private, parent, m, ws):
     return pos_par, pos_root, chained, n_chain
 
 
-@numba.njit(cache=NUMBA_CACHE, inline="always")
+@numba.njit(cache=NUMBA_CACHE, error_model="numpy", inline="always")
 def _cpt_size(c, lat_at, lat, card):
     """Entries of cause ``c``'s table over itself and its latent parents."""
     size = 2
@@ -338,7 +338,7 @@ def _cpt_size(c, lat_at, lat, card):
     return size
 
 
-@numba.njit(cache=NUMBA_CACHE, inline="always")
+@numba.njit(cache=NUMBA_CACHE, error_model="numpy", inline="always")
 def _collect(root, parent, in_ve, done, case, variables, leaves, m, ws):
     """List component ``root``'s variables into ``variables``, its leaf causes into ``leaves``.
 
@@ -414,7 +414,7 @@ def _collect(root, parent, in_ve, done, case, variables, leaves, m, ws):
     return n_base, n_leaf, store
 
 
-@numba.njit(cache=NUMBA_CACHE, inline="always")
+@numba.njit(cache=NUMBA_CACHE, error_model="numpy", inline="always")
 def _latent_parents(c, lat_at, lat, n_causes, out):
     """Write cause ``c``'s latent parents (variable ids) into ``out``."""
     j = 0
@@ -423,7 +423,7 @@ def _latent_parents(c, lat_at, lat, n_causes, out):
         j += 1
 
 
-@numba.njit(cache=NUMBA_CACHE, inline="always")
+@numba.njit(cache=NUMBA_CACHE, error_model="numpy", inline="always")
 def _add_cause_factors(n_base, variables, case, card_all, next_var, store, m, ws):
     """Add each listed cause's CPT (x negative evidence) and each latent root's prior.
 
@@ -474,7 +474,7 @@ def _add_cause_factors(n_base, variables, case, card_all, next_var, store, m, ws
     return n_var, next_var
 
 
-@numba.njit(cache=NUMBA_CACHE, inline="always")
+@numba.njit(cache=NUMBA_CACHE, error_model="numpy", inline="always")
 def _add_leaf_factors(n_leaf, leaves, case, card_all, store, m, leaf_factor, leaf_ratio_at):
     """Sum each leaf cause out of its CPT (x negative evidence): a factor over its latent parents.
 
@@ -520,7 +520,7 @@ def _add_leaf_factors(n_leaf, leaves, case, card_all, store, m, leaf_factor, lea
                 break
 
 
-@numba.njit(cache=NUMBA_CACHE, inline="always")
+@numba.njit(cache=NUMBA_CACHE, error_model="numpy", inline="always")
 def _add_finding_factors(root, case, n_var, variables, next_var, store, m, ws):
     """Add the component's positive findings, chained past ``CHAIN_MIN_PARENTS`` parents.
 
@@ -564,7 +564,7 @@ def _add_finding_factors(root, case, n_var, variables, next_var, store, m, ws):
     return leak_factor, n_var, next_var
 
 
-@numba.njit(cache=NUMBA_CACHE, inline="always")
+@numba.njit(cache=NUMBA_CACHE, error_model="numpy", inline="always")
 def _wanted(case, leak_factor, n_leaf, leaf_factor, store, n_all, m, ws):
     """Mark the variables whose cliques the engine reads.
 
@@ -595,7 +595,7 @@ def _wanted(case, leak_factor, n_leaf, leaf_factor, store, n_all, m, ws):
     return wanted
 
 
-@numba.njit(cache=NUMBA_CACHE, inline="always")
+@numba.njit(cache=NUMBA_CACHE, error_model="numpy", inline="always")
 def _leaf_posteriors(
     n_leaf, leaves, leaf_factor, leaf_ratio_at, store, calibrated, card_all, out, ws
 ):
@@ -635,7 +635,7 @@ def _leaf_posteriors(
             out[leaves[i]] = acc * inv
 
 
-@numba.njit(cache=NUMBA_CACHE, inline="always")
+@numba.njit(cache=NUMBA_CACHE, error_model="numpy", inline="always")
 def _private_posteriors(case, leak_factor, store, calibrated, card_all, m, out, ws):
     """Posteriors of the private causes: P(p, e) / P(e) = E_belief[phi_f(p present) / phi_f].
 
@@ -691,7 +691,7 @@ def _private_posteriors(case, leak_factor, store, calibrated, card_all, m, out, 
                 out[p] = np.dot(marg, ratio) / total[k_clique]
 
 
-@numba.njit(cache=NUMBA_CACHE)
+@numba.njit(cache=NUMBA_CACHE, error_model="numpy")
 def _infer_case(root_ev, finding_ev, m, out, max_bytes, ws):
     """Posteriors of every cause for one case into ``out``; return log P(evidence).
 
@@ -802,7 +802,7 @@ def _infer_case(root_ev, finding_ev, m, out, max_bytes, ws):
     return log_pe
 
 
-@numba.njit(cache=NUMBA_CACHE)
+@numba.njit(cache=NUMBA_CACHE, error_model="numpy")
 def _batch_serial(roots, findings, model, post, log_pe, rows, max_bytes, stack):
     m = borrowed(model)  # the caller holds the model's arrays
     r, f, p = borrowed((roots, findings, post))  # and the batch's, and the workspaces
@@ -813,7 +813,7 @@ def _batch_serial(roots, findings, model, post, log_pe, rows, max_bytes, stack):
         release(ws, start)
 
 
-@numba.njit(cache=NUMBA_CACHE, parallel=True)
+@numba.njit(cache=NUMBA_CACHE, error_model="numpy", parallel=True)
 def _batch_parallel(roots, findings, model, post, log_pe, max_bytes, stack):
     # Every thread's slices of the batch arrays would count references on the same owner:
     # both cores then fight over one cache line, and two threads scored 1.5x one thread's
