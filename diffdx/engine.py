@@ -55,7 +55,9 @@ Memory is bounded per case. The elimination's sizes are known before any arithme
 (:func:`~diffdx._elimination.calibrate`'s symbolic pass), so a case whose tables would
 exceed its budget gives up at once: in a parallel batch it waits and runs alone after
 the others (:data:`PARALLEL_CASE_BYTES`, then :func:`max_case_bytes`), and beyond that it
-is an :class:`~diffdx.exceptions.InferenceLimitError` for that case only.
+is an :class:`~diffdx.exceptions.InferenceLimitError` for that case only. A case's
+arrays do not come from ``malloc``: each thread carves them out of its own workspace,
+kept between calls (``_workspace.py``), and frees them all at once after the case.
 """
 
 from __future__ import annotations
@@ -143,8 +145,8 @@ KERNEL_SOURCES_SHA256 = "6fd183481cb9feae"
 #: What steps 1-3 learn about one case, for the builders of each component: the
 #: per-cause numbers (``log_absent``, ``log_surv``, ``log_u``), the latent roots, each
 #: cause's latent-parent count and list (``lat[lat_at[c] : lat_at[c + 1]]``, root ids)
-#: and role (``private``, ``leaf``, ``chained``), and for each
-#: positive finding its id, shared-parent count and component.
+#: and role (``private``, ``leaf``, ``chained``), and for each positive finding its id,
+#: shared-parent count and component.
 CaseState = namedtuple(
     "CaseState",
     "log_absent log_surv log_u latent n_latent_par lat_at lat private leaf chained positives "
