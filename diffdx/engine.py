@@ -598,6 +598,30 @@ def _wanted(case, leak_factor, n_leaf, leaf_factor, store, n_all, m, ws):
 
 
 @numba.njit(cache=NUMBA_CACHE, error_model="numpy", inline="always")
+def _factor_marginal(calibrated, store, t, card_all, ws):
+    """Return the posterior joint of factor ``t``'s scope, from the clique that took it in.
+
+    Unnormalised: it sums to ``total[consumer[t]]``. ``calibrated`` is what
+    :func:`~diffdx._elimination.calibrate` returned.
+    """
+    fs_at, fs_len, ft_len, sc = store[0], store[1], store[3], store[4]
+    cs_at, cs_len, bel, cb_at = calibrated[1:5]
+    consumer, scratch, stride_of = calibrated[6:]
+    k = consumer[t]
+    marg = full_floats(ws, ft_len[t], 0.0)
+    project(
+        bel[cb_at[k] : cb_at[k + 1]],
+        sc[cs_at[k] : cs_at[k] + cs_len[k]],
+        card_all,
+        sc[fs_at[t] : fs_at[t] + fs_len[t]],
+        marg,
+        scratch,
+        stride_of,
+    )
+    return marg
+
+
+@numba.njit(cache=NUMBA_CACHE, error_model="numpy", inline="always")
 def _leaf_posteriors(
     n_leaf, leaves, leaf_factor, leaf_ratio_at, store, calibrated, card_all, out, ws
 ):
@@ -607,8 +631,7 @@ def _leaf_posteriors(
     factor, once for all the leaves that share it. ``calibrated`` is what
     :func:`~diffdx._elimination.calibrate` returned.
     """
-    fs_at, fs_len, ft_len, sc, tb = store[0], store[1], store[3], store[4], store[5]
-    cs_at, cs_len, bel, cb_at, total, consumer, scratch, stride_of = calibrated[1:]
+    tb, total, consumer = store[5], calibrated[5], calibrated[6]
     for j in range(n_leaf):
         t = leaf_factor[j]
         seen = False
@@ -616,18 +639,8 @@ def _leaf_posteriors(
             seen = seen or leaf_factor[i] == t
         if seen:
             continue
-        k = consumer[t]
-        marg = full_floats(ws, ft_len[t], 0.0)
-        project(
-            bel[cb_at[k] : cb_at[k + 1]],
-            sc[cs_at[k] : cs_at[k] + cs_len[k]],
-            card_all,
-            sc[fs_at[t] : fs_at[t] + fs_len[t]],
-            marg,
-            scratch,
-            stride_of,
-        )
-        inv = 1.0 / total[k]
+        marg = _factor_marginal(calibrated, store, t, card_all, ws)
+        inv = 1.0 / total[consumer[t]]
         for i in range(j, n_leaf):
             if leaf_factor[i] != t:
                 continue
@@ -647,7 +660,7 @@ def _private_posteriors(case, leak_factor, store, calibrated, card_all, m, out, 
     log_absent, log_surv, log_u = case.log_absent, case.log_surv, case.log_u
     finding_log_leak, w, par_at, par = m[7], m[8], m[14], m[15]
     fs_at, fs_len, ft_at, ft_len, sc, tb = store[:6]
-    cs_at, cs_len, bel, cb_at, total, consumer, scratch, stride_of = calibrated[1:]
+    total, consumer = calibrated[5], calibrated[6]
     for j in range(positives.shape[0]):
         t = leak_factor[j]
         if t < 0:
@@ -661,19 +674,13 @@ def _private_posteriors(case, leak_factor, store, calibrated, card_all, m, out, 
             continue
         scope = sc[fs_at[t] : fs_at[t] + fs_len[t]]
         base = tb[ft_at[t] : ft_at[t] + ft_len[t]]
-        # The posterior joint of the factor's scope, once for all its private causes.
+        # The posterior joint of the factor's scope, once for all its private causes
+        # (none for a factor over no variable: no clique took it in).
         k_clique = consumer[t]
-        marg = full_floats(ws, base.shape[0], 0.0)
         if k_clique >= 0:
-            project(
-                bel[cb_at[k_clique] : cb_at[k_clique + 1]],
-                sc[cs_at[k_clique] : cs_at[k_clique] + cs_len[k_clique]],
-                card_all,
-                scope,
-                marg,
-                scratch,
-                stride_of,
-            )
+            marg = _factor_marginal(calibrated, store, t, card_all, ws)
+        else:
+            marg = full_floats(ws, 1, 1.0)
         ratio = take_floats(ws, base.shape[0])
         for p in parents:
             if not private[p]:
