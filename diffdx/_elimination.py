@@ -563,7 +563,8 @@ def calibrate(
             > max_bytes
         ):
             empty = take_ints(ws, 0)
-            return np.nan, cs_at, cs_len, tb, cb_at, tb, consumer, empty, empty
+            no_total = full_floats(ws, n, 1.0)
+            return np.nan, cs_at, cs_len, tb, cb_at, no_total, consumer, empty, empty
         cs_at[i] = used
         cs_len[i] = d
         cb_at[i + 1] = cb_at[i] + size

@@ -133,7 +133,7 @@ CHAIN_MIN_PARENTS = CHAIN_GROUP + 2
 #: Scratch memory of the threads scoring cases, kept between calls (``_workspace.py``).
 _WORKSPACES = WorkspacePool()
 #: The kernels compiled in (see ``_jit.py``).
-KERNEL_SOURCES_SHA256 = "6fd183481cb9feae"
+KERNEL_SOURCES_SHA256 = "3d4eebcba81987eb"
 
 # The steps' functions below are inlined into :func:`_infer_case` by numba
 # (``inline="always"``): each is called once per case or component, yet a call between
